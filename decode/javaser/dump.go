@@ -296,6 +296,8 @@ func describe(n Node) string {
 		return "class " + descName(n.Desc)
 	case *Null:
 		return "null"
+	case *Ref:
+		return fmt.Sprintf("ref %#x -> %s", n.Handle, describe(n.Target))
 	}
 	return KindOf(n)
 }

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes (documented in the README and in --help).
+const (
+	exitOK       = 0
+	exitFindings = 1
+	exitError    = 2
+)
+
+// exitErr carries an exit status up to main; only main calls os.Exit.
+type exitErr struct {
+	code int
+	err  error // nil: the command already reported what it had to say
+}
+
+func (e *exitErr) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitErr) Unwrap() error { return e.err }
+
+// findings returns an error that makes sparkckpt exit 1 without printing more.
+func findings() error { return &exitErr{code: exitFindings} }
+
+const rootLong = `sparkckpt opens Apache Spark checkpoints without Spark or a JVM.
+
+Spark Streaming writes the fully qualified checkpoint directory
+(hdfs://namenode:8020/...) into every checkpoint file and write-ahead log.
+Restored on a new cluster, Spark keeps calling the old namenode.
+sparkckpt shows what a checkpoint references, checks it, and moves it safely.
+
+Every command takes --json for machine-readable output.
+Exit status: 0 ok, 1 findings, 2 usage error or unreadable input.`
+
+// globalOptions are the flags every command shares.
+type globalOptions struct {
+	json bool
+}
+
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:           "sparkckpt",
+		Short:         "Inspect, check and relocate Apache Spark checkpoints",
+		Long:          rootLong,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON instead of text")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitErr{code: exitError, err: usageError{err}}
+	})
+	root.AddCommand(
+		newCatCmd(g),
+		newDumpCmd(g),
+	)
+	return root
+}
+
+// usageError marks errors in how sparkckpt was called.
+type usageError struct{ error }
+
+func (u usageError) Unwrap() error { return u.error }
+
+// run executes sparkckpt with args and returns the exit status.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdin, stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitErr
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "sparkckpt: %v\n", ee.err)
+			var ue usageError
+			if errors.As(ee.err, &ue) {
+				fmt.Fprintln(stderr, "Run 'sparkckpt --help' for usage.")
+			}
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "sparkckpt: %v\n", err)
+	if isUsage(err) {
+		fmt.Fprintln(stderr, "Run 'sparkckpt --help' for usage.")
+	}
+	return exitError
+}

@@ -1,0 +1,54 @@
+package javaser_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/sparkckpt/sparkckpt/decode"
+	"github.com/sparkckpt/sparkckpt/decode/codec"
+	"github.com/sparkckpt/sparkckpt/decode/javaser"
+)
+
+// FuzzParse: anything that parses must re-encode to exactly the input, and
+// anything that does not must fail with a positioned *decode.Error.
+// Seeds: the generated fixtures and, when present, real Spark files.
+func FuzzParse(f *testing.F) {
+	for _, pattern := range []string{"../../fixtures/generated/*", "../../../shared/fixtures-real/*/checkpoint/checkpoint-*", "../../../shared/fixtures-real/*/checkpoint/*/rdd-*/part-00000"} {
+		files, _ := filepath.Glob(pattern)
+		for i, p := range files {
+			if i >= 8 {
+				break
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				continue
+			}
+			if d, _, _, err := codec.Decompress(b); err == nil {
+				f.Add(d)
+			}
+		}
+	}
+	f.Add([]byte{0xAC, 0xED, 0x00, 0x05, 0x70})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := javaser.Parse(b)
+		if err != nil {
+			var de *decode.Error
+			if !errors.As(err, &de) || de.Offset < 0 || de.Offset > int64(len(b)) {
+				t.Fatalf("error without a valid position: %v", err)
+			}
+			return
+		}
+		out, err := javaser.Encode(s)
+		if err != nil {
+			t.Fatalf("encode after successful parse: %v", err)
+		}
+		if !bytes.Equal(out, b) {
+			t.Fatalf("round trip differs")
+		}
+		javaser.Dump(&bytes.Buffer{}, s, javaser.DumpOptions{})
+		javaser.JSON(s)
+	})
+}
