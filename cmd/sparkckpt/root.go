@@ -68,6 +68,8 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newCatCmd(g),
 		newDumpCmd(g),
+		newInspectCmd(g),
+		newURIsCmd(g),
 	)
 	return root
 }

@@ -587,8 +587,13 @@ func (p *parser) newObject(off int) (Node, error) {
 				return nil, err
 			}
 			cd0.Aborted = p.aborted
-		} else if cd0.External, err = p.external(cd); err != nil {
-			return nil, err
+		} else {
+			if cd0.External, err = p.external(cd); err != nil {
+				return nil, err
+			}
+			if cd0.External == nil {
+				cd0.External = []Node{}
+			}
 		}
 		o.Data = []ClassData{cd0}
 		o.Aborted = p.aborted
@@ -718,28 +723,70 @@ func (p *parser) fieldValues(c *ClassDesc) ([]Value, error) {
 }
 
 // external reads protocol-1 Externalizable data (no SC_BLOCK_DATA), which
-// carries no length: see Options.ExternalSize.
-func (p *parser) external(cd *ClassDesc) ([]byte, error) {
-	rest := p.b[p.pos:]
+// carries no length: primitive data is written raw and objects inline.
+// With Options.ExternalSize the caller gives the length. Otherwise, for a
+// top-level object, objects are recognised greedily where one parses and
+// the data ends at the first position after which the rest of the stream
+// parses as top-level contents. Any such reading re-encodes byte for byte;
+// which split is meant can only be known from the class.
+func (p *parser) external(cd *ClassDesc) ([]Node, error) {
 	if p.opt.ExternalSize != nil {
-		if n := p.opt.ExternalSize(cd.Name(), rest); n >= 0 {
-			return p.bytes(int64(n), "external data of "+cd.Name())
+		if n := p.opt.ExternalSize(cd.Name(), p.b[p.pos:]); n >= 0 {
+			off := p.pos
+			b, err := p.bytes(int64(n), "external data of "+cd.Name())
+			if err != nil {
+				return nil, err
+			}
+			return []Node{&Raw{Off: int64(off), Data: b}}, nil
 		}
 	}
-	if len(p.path) == 1 && p.depth == 1 {
-		// A top-level object: take the shortest data after which the rest
-		// of the stream parses as top-level contents.
-		for n := 0; n <= len(rest) && n <= 1<<16; n++ {
-			if n < len(rest) && !startsContent(rest[n]) {
+	if len(p.path) != 1 || p.depth != 1 {
+		return nil, p.err(p.pos, decode.ErrUnsupported,
+			"protocol-1 Externalizable data of class %s inside another object has no length; its end cannot be found without the class", cd.Name())
+	}
+	var out []Node
+	rawStart := p.pos
+	flush := func() {
+		if p.pos > rawStart {
+			out = append(out, &Raw{Off: int64(rawStart), Data: p.b[rawStart:p.pos:p.pos]})
+		}
+	}
+	for {
+		if p.restParses(p.pos) {
+			flush()
+			return out, nil
+		}
+		if err := p.spend(); err != nil {
+			return nil, err
+		}
+		if startsObject(p.b[p.pos]) {
+			st := p.save()
+			p.push(pelem{kind: PathData, idx: len(out)})
+			n, err := p.object(false)
+			p.pop()
+			if err == nil && !p.aborted {
+				end := p.pos
+				p.pos = st.pos
+				flush()
+				p.pos = end
+				out = append(out, n)
+				rawStart = p.pos
 				continue
 			}
-			if p.restParses(p.pos + n) {
-				return p.bytes(int64(n), "external data")
-			}
+			p.restore(st)
 		}
+		p.pos++
 	}
-	return nil, p.err(p.pos, decode.ErrUnsupported,
-		"protocol-1 Externalizable data of class %s has no length; its end cannot be found without the class", cd.Name())
+}
+
+// startsObject reports whether c begins an object written by writeObject
+// (TC_NULL is left out: in raw data a 0x70 byte is far more often data).
+func startsObject(c byte) bool {
+	switch c {
+	case TCObject, TCString, TCLongString, TCArray, TCClass, TCEnum, TCReference:
+		return true
+	}
+	return false
 }
 
 func startsContent(c byte) bool { return c >= TCNull && c <= TCEnum && c != TCEndBlockData }

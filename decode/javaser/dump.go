@@ -100,6 +100,8 @@ func (d *dumper) node(depth int, label string, n Node) {
 		d.newDesc(depth+1, n.Desc)
 	case *BlockData:
 		d.line(depth, label, "blockdata %s %d bytes in %d record(s): %s", at(n), len(n.Data), len(n.Chunks), d.hexBytes(n.Data))
+	case *Raw:
+		d.line(depth, label, "raw %s %d bytes: %s", at(n), len(n.Data), d.hexBytes(n.Data))
 	case *Exception:
 		d.line(depth, label, "EXCEPTION %s (writer aborted)", at(n))
 		d.node(depth+1, "throwable", n.Throwable)
@@ -180,7 +182,10 @@ func (d *dumper) object(depth int, label string, o *Object) {
 			d.node(fd, fmt.Sprintf("{%d}", j), a)
 		}
 		if cd.External != nil {
-			d.line(fd, "external", "%d bytes: %s", len(cd.External), d.hexBytes(cd.External))
+			d.line(fd, "", "(protocol-1 external data, %d part(s))", len(cd.External))
+			for j, x := range cd.External {
+				d.node(fd, fmt.Sprintf("{%d}", j), x)
+			}
 		}
 	}
 }
@@ -389,6 +394,9 @@ func JSONNode(n Node) map[string]any {
 		m["handle"] = hexHandle(n.Handle)
 		m["class"] = descName(n.Desc)
 		m["desc"] = JSONNode(n.Desc)
+	case *Raw:
+		m["length"] = len(n.Data)
+		m["hex"] = hex.EncodeToString(n.Data)
 	case *BlockData:
 		m["length"] = len(n.Data)
 		m["records"] = len(n.Chunks)
@@ -421,7 +429,7 @@ func jsonClassData(cd *ClassData) map[string]any {
 		m["defaultFields"] = cd.DefaultFields
 	}
 	if cd.External != nil {
-		m["external"] = hex.EncodeToString(cd.External)
+		m["external"] = jsonNodes(cd.External)
 	}
 	if cd.Aborted {
 		m["aborted"] = true
@@ -471,7 +479,7 @@ func jsonFloat(f float64) any {
 func hexHandle(h int32) string { return fmt.Sprintf("0x%x", h) }
 
 // KindOf names a node's type: "null", "ref", "string", "classdesc",
-// "object", "array", "enum", "class", "blockdata", "reset" or "exception".
+// "object", "array", "enum", "class", "blockdata", "raw", "reset" or "exception".
 func KindOf(n Node) string {
 	switch n.(type) {
 	case *Null:
@@ -496,6 +504,8 @@ func KindOf(n Node) string {
 		return "reset"
 	case *Exception:
 		return "exception"
+	case *Raw:
+		return "raw"
 	}
 	return "unknown"
 }

@@ -101,6 +101,8 @@ func (e *encoder) node(n Node) {
 	case *Exception:
 		e.u8(TCException)
 		e.node(n.Throwable)
+	case *Raw:
+		e.b = append(e.b, n.Data...)
 	default:
 		e.fail("unknown node type %T", n)
 	}
@@ -170,7 +172,9 @@ func (e *encoder) object(o *Object) {
 		case d.HasAnnotation:
 			e.contents(d.Annotation, !d.Aborted)
 		case d.External != nil:
-			e.b = append(e.b, d.External...)
+			for _, n := range d.External {
+				e.node(n)
+			}
 		}
 	}
 }

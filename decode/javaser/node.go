@@ -41,7 +41,7 @@ const MaxBlockChunk = 1024
 
 // Node is one element of a parsed stream. The concrete types are
 // *Object, *ClassDesc, *String, *Array, *Enum, *Class, *Ref, *Null,
-// *Reset, *BlockData and *Exception.
+// *Reset, *BlockData, *Raw and *Exception.
 type Node interface {
 	// Offset is the byte offset of the node's type code in the stream it
 	// was parsed from (the magic is at offset 0). Nodes created or edited
@@ -119,8 +119,10 @@ type ClassData struct {
 	HasAnnotation bool
 	// Annotation is that custom data: block data and objects.
 	Annotation []Node
-	// External holds protocol-1 Externalizable data, which has no framing.
-	External []byte
+	// External holds protocol-1 Externalizable data (no SC_BLOCK_DATA): raw
+	// primitive bytes as *Raw nodes and the objects written inline. Such data
+	// has no framing; see Options.ExternalSize for how its end is found.
+	External []Node
 	// Aborted reports that a TC_EXCEPTION cut this data short: it ends
 	// after its last element, with no TC_ENDBLOCKDATA.
 	Aborted bool
@@ -187,6 +189,13 @@ type BlockData struct {
 	Chunks []Chunk
 }
 
+// Raw is primitive data of protocol-1 Externalizable data, written with no
+// block-data header.
+type Raw struct {
+	Off  int64
+	Data []byte
+}
+
 // Exception is TC_EXCEPTION: the writer aborted and wrote the Throwable.
 // The handle table is reset before and after it.
 type Exception struct {
@@ -212,6 +221,7 @@ func (n *Enum) Offset() int64      { return n.Off }
 func (n *Class) Offset() int64     { return n.Off }
 func (n *BlockData) Offset() int64 { return n.Off }
 func (n *Exception) Offset() int64 { return n.Off }
+func (n *Raw) Offset() int64       { return n.Off }
 
 func (*Null) node()      {}
 func (*Reset) node()     {}
@@ -224,6 +234,7 @@ func (*Enum) node()      {}
 func (*Class) node()     {}
 func (*BlockData) node() {}
 func (*Exception) node() {}
+func (*Raw) node()       {}
 
 // Value returns the string's value decoded from modified UTF-8.
 func (s *String) Value() string { return DecodeMUTF8(s.Raw) }

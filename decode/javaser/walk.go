@@ -72,6 +72,9 @@ func (w *walker) node(n Node) {
 			for j, a := range cd.Annotation {
 				w.child(PathElem{Kind: PathData, Index: j}, a)
 			}
+			for j, a := range cd.External {
+				w.child(PathElem{Kind: PathData, Index: j}, a)
+			}
 		}
 	case *Array:
 		w.desc(n.Desc)
