@@ -242,6 +242,11 @@ func (b *graphBuilder) base(s *Stream, o *javaser.Object) {
 
 // member interprets one field of a DStream subclass.
 func (b *graphBuilder) member(s *Stream, name, typ string, v javaser.Value) {
+	if name == "mustCheckpoint" && v.IsPrimitive() {
+		// An overriding subclass val (PythonStateDStream, StateDStream) is what Spark reads.
+		s.MustCheckpoint = v.Bits != 0
+		return
+	}
 	if v.IsPrimitive() {
 		s.Attrs = append(s.Attrs, Attr{Name: name, Value: strings.TrimPrefix(javaser.PrimString(v.Type, v.Bits), string(v.Type)+" ")})
 		return

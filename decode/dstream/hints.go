@@ -61,7 +61,8 @@ func scalaHint(s *javaser.Stream) string {
 	return ""
 }
 
-var sparkDistPath = regexp.MustCompile(`spark-(\d+\.\d+\.\d+)-bin-`)
+// sparkDistPath matches Spark install paths: spark-2.1.0-bin-hadoop2.7, Homebrew apache-spark/2.2.0.
+var sparkDistPath = regexp.MustCompile(`(?:spark-|apache-spark/)(\d+\.\d+\.\d+)(?:-bin-|/)`)
 
 // sparkHint tells the Spark version: from a distribution path in the conf
 // or the Python paths, else from the model's shape (spec §4.1, §4.3).
