@@ -12,12 +12,12 @@ import (
 // Reference is one URI or host-like value found in a checkpoint.
 type Reference struct {
 	URI       string `json:"uri"`
-	Scheme    string `json:"scheme"`    // "hdfs", "file", ...; "" for a bare host[:port]
-	Authority string `json:"authority"` // "namenode:8020"; "" for file:/x
-	File      string `json:"file"`      // set by the caller
-	Location  string `json:"location"`  // object path, e.g. Checkpoint.checkpointDir
-	Role      string `json:"role"`      // see Roles
-	Source    string `json:"source"`    // "java" (a String), "pickle" (a pickled Python function), "wal"
+	Scheme    string `json:"scheme"`            // "hdfs", "file", ...; "" for a bare host[:port]
+	Authority string `json:"authority"`         // "namenode:8020"; "" for file:/x
+	File      string `json:"file"`              // set by the caller
+	Location  string `json:"location"`          // object path, e.g. Checkpoint.checkpointDir
+	Role      string `json:"role"`              // see Roles
+	Source    string `json:"source"`            // "java" (a String), "pickle" (a pickled Python function), "wal"
 	ConfKey   string `json:"confKey,omitempty"` // for role "conf": the Spark conf key
 	// Shared is true when this location holds a TC_REFERENCE to a string
 	// that also appears elsewhere (editing one edits both).
