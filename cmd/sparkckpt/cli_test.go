@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,4 +82,56 @@ func TestExitCodes(t *testing.T) {
 			assert.Contains(t, stderr, tc.err)
 		})
 	}
+}
+
+// copyTree copies the regular files of src (one level) into a temp dir.
+func copyTree(t *testing.T, src string) string {
+	t.Helper()
+	dir := t.TempDir()
+	ents, err := os.ReadDir(src)
+	require.NoError(t, err)
+	for _, e := range ents {
+		if e.Type().IsRegular() {
+			b, err := os.ReadFile(filepath.Join(src, e.Name()))
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644))
+		}
+	}
+	return dir
+}
+
+// TestInspectFallsBack: with the newest checkpoint truncated, inspect
+// reads what Spark would read next and says which file it skipped and why.
+func TestInspectFallsBack(t *testing.T) {
+	dir := copyTree(t, filepath.Join(real.Root(t), "omar97perez-computacionnube/P8/src/Ejercicio/Buques/Benchi"))
+	newest := filepath.Join(dir, "checkpoint-1589765035000")
+	b, err := os.ReadFile(newest)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(newest, b[:100], 0o644))
+
+	out, stderr, code := sparkckpt("inspect", dir)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "checkpoint-1589765035000.bk")
+	assert.Contains(t, out, "skipped 1 newer file(s), as Spark would")
+	assert.Regexp(t, `checkpoint-1589765035000: lz4block: .*checkpoint-1589765035000: offset \d+ .*truncated`, out)
+
+	out, _, code = sparkckpt("inspect", "--json", dir)
+	require.Equal(t, 0, code)
+	var rep struct {
+		File    string
+		Skipped []struct{ File, Reason string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	assert.Equal(t, filepath.Join(dir, "checkpoint-1589765035000.bk"), rep.File)
+	require.Len(t, rep.Skipped, 1)
+	assert.Equal(t, newest, rep.Skipped[0].File)
+
+	// Every file unreadable: exit 2 and say so.
+	for _, n := range []string{"checkpoint-1589765035000.bk", "checkpoint-1589765030000", "checkpoint-1589765030000.bk", "checkpoint-1589765025000", "checkpoint-1589765025000.bk", "checkpoint-1589765020000", "checkpoint-1589765020000.bk", "checkpoint-1589765015000", "checkpoint-1589765015000.bk"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, n), nil, 0o644))
+	}
+	_, stderr, code = sparkckpt("inspect", dir)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "no checkpoint file in")
+	assert.Contains(t, stderr, "empty file")
 }

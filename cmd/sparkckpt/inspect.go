@@ -312,6 +312,9 @@ func streamLine(p *printer, s *dstream.Stream) string {
 	if s.CheckpointIntervalMs != nil {
 		line += " checkpoint every " + fmtMs(*s.CheckpointIntervalMs)
 	}
+	if s.MustCheckpoint {
+		line += " (must checkpoint)"
+	}
 	if s.StorageLevel != "" && s.StorageLevel != "NONE" {
 		line += " " + s.StorageLevel
 	}
