@@ -303,7 +303,14 @@ func (b *graphBuilder) member(s *Stream, name, typ string, v javaser.Value) {
 	}
 	switch {
 	case strings.HasSuffix(o.ClassName(), "Partitioner"):
-		n, _ := jcoll.Long(o, "partitions", "numPartitions")
+		var n int64
+		for _, f := range []string{"partitions", "numPartitions"} {
+			// Scala 2.11 mangles it: org$apache$spark$HashPartitioner$$partitions.
+			if v, ok := jcoll.FieldSuffix(o, f); ok && v.IsPrimitive() {
+				n = v.Int()
+				break
+			}
+		}
 		s.Attrs = append(s.Attrs, Attr{Name: name, Value: fmt.Sprintf("%s(%d)", simpleClass(o.ClassName()), n)})
 	case o.ClassName() == "org.apache.spark.storage.StorageLevel":
 		s.Attrs = append(s.Attrs, Attr{Name: name, Value: storageLevel(o)})
