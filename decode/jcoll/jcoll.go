@@ -222,7 +222,13 @@ func vectorElems(o *javaser.Object) ([]javaser.Node, bool) {
 		return nil, true
 	}
 	root := field(o, "display"+strconv.Itoa(int(depth-1)))
-	out := make([]javaser.Node, 0, min(end-start, 1<<16))
+	// Display arrays may refer to each other by handle, so a corrupt
+	// Vector could claim far more elements than the stream holds: bound
+	// the count by the distinct leaf arrays actually present.
+	if leaves := countLeaves(root, depth-1, map[*javaser.Array]bool{}); end-start > 32*leaves {
+		return nil, false
+	}
+	out := make([]javaser.Node, 0, end-start)
 	for i := start; i < end; i++ {
 		node := root
 		for level := depth - 1; level >= 1; level-- {
@@ -240,6 +246,23 @@ func vectorElems(o *javaser.Object) ([]javaser.Node, bool) {
 		out = append(out, elems[i&31])
 	}
 	return out, true
+}
+
+// countLeaves counts the distinct leaf arrays of a Vector display tree.
+func countLeaves(n javaser.Node, level int64, seen map[*javaser.Array]bool) int64 {
+	a, ok := javaser.Resolve(n).(*javaser.Array)
+	if !ok || seen[a] {
+		return 0
+	}
+	seen[a] = true
+	if level == 0 {
+		return 1
+	}
+	var total int64
+	for _, e := range a.Elems {
+		total += countLeaves(e, level-1, seen)
+	}
+	return total
 }
 
 // Map returns the entries of a map-like collection, in stream order.
