@@ -135,3 +135,32 @@ func TestInspectFallsBack(t *testing.T) {
 	assert.Contains(t, stderr, "no checkpoint file in")
 	assert.Contains(t, stderr, "empty file")
 }
+
+// TestInspectEveryRealWAL: inspect --json decodes every real driver log
+// completely: records with events, and no error.
+func TestInspectEveryRealWAL(t *testing.T) {
+	files := real.Files(t, real.IsMetadataLog)
+	require.GreaterOrEqual(t, len(files), 17)
+	for _, f := range files {
+		out, stderr, code := sparkckpt("inspect", "--json", f)
+		require.Equal(t, 0, code, "%s: %s", f, stderr)
+		var rep struct {
+			Kind    string
+			Records []struct {
+				Events []struct {
+					Type  string
+					Error string
+				}
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &rep))
+		assert.Equal(t, "wal", rep.Kind)
+		require.NotEmpty(t, rep.Records, f)
+		for _, r := range rep.Records {
+			for _, e := range r.Events {
+				assert.Contains(t, []string{"BlockAdditionEvent", "BatchAllocationEvent", "BatchCleanupEvent"}, e.Type, f)
+				assert.Empty(t, e.Error, f)
+			}
+		}
+	}
+}

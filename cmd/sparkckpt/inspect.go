@@ -12,6 +12,7 @@ import (
 	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/decode/codec"
 	"github.com/sparkckpt/sparkckpt/decode/dstream"
+	"github.com/sparkckpt/sparkckpt/decode/wal"
 	"github.com/spf13/cobra"
 )
 
@@ -27,10 +28,13 @@ func newInspectCmd(g *globalOptions) *cobra.Command {
 		Short: "Show what a checkpoint says: app, master, checkpointDir, times, graph, conf",
 		Long: `inspect decodes a Spark Streaming checkpoint and prints a summary readable in ten seconds.
 
-PATH is a checkpoint-<ms> file (or its .bk) or a checkpoint directory. For a directory,
+PATH is a checkpoint-<ms> file (or its .bk), a checkpoint directory, a write-ahead-log
+file (receivedBlockMetadata/log-*, receivedData/<id>/log-*) or a log directory. For a
+checkpoint directory,
 inspect picks the file exactly as Spark's CheckpointReader does on restart: newest time
 first, checkpoint-<t> before checkpoint-<t>.bk, the first that decodes; it says which
-newer files it passed over and why.
+newer files it passed over and why, and summarises its write-ahead log: files, time
+range, record counts, batches allocated but not cleaned up (those recovery re-runs).
 
 Conf values whose keys look secret (*password*, *secret*, *token*, ...) are masked
 unless --show-secrets. --json prints the full model (schema in the README).`,
@@ -42,17 +46,17 @@ unless --show-secrets. --json prints the full model (schema in the README).`,
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			rep, err := inspectPath(args[0], force)
+			rep, err := inspectAny(args[0], force)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			if !o.showSecrets {
-				rep.maskSecrets()
+			if r, ok := rep.(*dstreamReport); ok && !o.showSecrets {
+				r.maskSecrets()
 			}
 			if g.json {
 				return writeJSON(cmd.OutOrStdout(), rep)
 			}
-			renderDStream(newPrinter(cmd), rep)
+			rep.render(newPrinter(cmd))
 			return nil
 		},
 	}
@@ -84,7 +88,9 @@ type dstreamReport struct {
 	ScalaVersionHint string              `json:"scalaVersionHint"`
 	Checkpoint       *dstream.Checkpoint `json:"checkpoint"`
 	SecretsMasked    bool                `json:"secretsMasked"`
-	file             *dstream.File       // the decoded file, for uris
+	// WAL summarises <dir>/receivedBlockMetadata, for a directory that has one.
+	WAL  *wal.Summary  `json:"wal,omitempty"`
+	file *dstream.File // the decoded file, for uris
 }
 
 type skippedFile struct {
@@ -125,6 +131,39 @@ func readCheckpointFile(path string, force *codec.Kind) (*dstream.File, error) {
 	return f, nil
 }
 
+// report is what inspect prints: a DStream checkpoint, a log file or a log directory.
+type report interface {
+	render(p *printer)
+}
+
+func (r *dstreamReport) render(p *printer) { renderDStream(p, r) }
+func (r *walFileReport) render(p *printer) { renderWALFile(p, r) }
+func (r *walDirReport) render(p *printer)  { renderWALDir(p, r) }
+
+// inspectAny dispatches on what PATH is.
+func inspectAny(path string, force *codec.Kind) (report, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !st.IsDir() && isWALFile(path):
+		return readWALFile(path)
+	case st.IsDir() && (filepath.Base(filepath.Clean(path)) == "receivedBlockMetadata" || isDataLog(path)):
+		return inspectWALDir(path)
+	}
+	rep, err := inspectPath(path, force)
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		if rep.WAL, err = summarizeMetadataDir(filepath.Join(path, "receivedBlockMetadata")); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
 // inspectPath decodes a checkpoint file, or picks and decodes the file
 // Spark would read from a checkpoint directory.
 func inspectPath(path string, force *codec.Kind) (*dstreamReport, error) {
@@ -139,15 +178,9 @@ func inspectPath(path string, force *codec.Kind) (*dstreamReport, error) {
 		}
 		return newReport(path, "", f, nil), nil
 	}
-	ents, err := os.ReadDir(path)
+	names, err := fileNames(path)
 	if err != nil {
 		return nil, err
-	}
-	var names []string
-	for _, e := range ents {
-		if e.Type().IsRegular() {
-			names = append(names, e.Name())
-		}
 	}
 	cands := dstream.Candidates(names)
 	if len(cands) == 0 {
@@ -223,6 +256,9 @@ func renderDStream(p *printer, r *dstreamReport) {
 		conf = append(conf, []string{c.Key, c.Value})
 	}
 	p.table("  ", conf)
+	if r.WAL != nil {
+		renderWALSummary(p, "write-ahead log (receivedBlockMetadata)", r.WAL)
+	}
 }
 
 func versionLine(r *dstreamReport) string {

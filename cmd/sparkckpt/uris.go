@@ -8,6 +8,7 @@ import (
 
 	"github.com/sparkckpt/sparkckpt/decode/codec"
 	"github.com/sparkckpt/sparkckpt/decode/dstream"
+	"github.com/sparkckpt/sparkckpt/decode/wal"
 	"github.com/spf13/cobra"
 )
 
@@ -23,8 +24,9 @@ grouped by scheme+authority (e.g. hdfs://ip-172-31-45-105.ec2.internal:8020).
 
 Roles marked "restart" decide where Spark reads on restart (checkpointDir drives the
 write-ahead logs and RDD recovery); the others are values baked into the application
-(conf, outputs inside functions). PATH is a checkpoint file or directory; for a directory
-every checkpoint-* file (and .bk) is read.
+(conf, outputs inside functions). PATH is a checkpoint file, a write-ahead-log file, or a directory;
+for a checkpoint directory every checkpoint-* file (and .bk) and every driver log
+(receivedBlockMetadata/log-*, whose block events store WAL segment URIs) is read.
 
 --json prints an array of {uri, scheme, authority, file, location, role, source}.`,
 		Example: `  sparkckpt uris /restore/ckpt
@@ -50,41 +52,43 @@ every checkpoint-* file (and .bk) is read.
 	return cmd
 }
 
-// collectURIs reads a checkpoint file, or every checkpoint file of a
-// directory, and returns their references and the files read.
+// collectURIs reads a checkpoint file, a write-ahead-log file, or every
+// checkpoint file and driver log of a directory, and returns their
+// references and the files read.
 func collectURIs(path string, force *codec.Kind) ([]dstream.Reference, []string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	var files []string
-	if st.IsDir() {
-		ents, err := os.ReadDir(path)
+	var ckpts, logs []string
+	switch {
+	case !st.IsDir() && isWALFile(path):
+		logs = []string{path}
+	case !st.IsDir():
+		ckpts = []string{path}
+	case filepath.Base(filepath.Clean(path)) == "receivedBlockMetadata":
+		logs = listLogs(path)
+	default:
+		names, err := fileNames(path)
 		if err != nil {
 			return nil, nil, err
-		}
-		var names []string
-		for _, e := range ents {
-			if e.Type().IsRegular() {
-				names = append(names, e.Name())
-			}
 		}
 		cands := dstream.Candidates(names)
 		if len(cands) == 0 {
 			return nil, nil, notCheckpointDir(path, names)
 		}
 		for _, c := range cands {
-			files = append(files, filepath.Join(path, c.Name))
+			ckpts = append(ckpts, filepath.Join(path, c.Name))
 		}
-	} else {
-		files = []string{path}
+		logs = listLogs(filepath.Join(path, "receivedBlockMetadata"))
 	}
+	single := len(ckpts)+len(logs) == 1
 	refs := []dstream.Reference{}
 	var read []string
-	for _, f := range files {
+	for _, f := range ckpts {
 		df, err := readCheckpointFile(f, force)
 		if err != nil {
-			if len(files) == 1 {
+			if single {
 				return nil, nil, err
 			}
 			continue // an unreadable file is check's business; list what can be read
@@ -95,7 +99,50 @@ func collectURIs(path string, force *codec.Kind) ([]dstream.Reference, []string,
 			refs = append(refs, r)
 		}
 	}
+	for _, f := range logs {
+		rep, err := readWALFile(f)
+		if err != nil || rep.log == nil {
+			if single && err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		read = append(read, f)
+		for _, r := range dstream.WALReferences(rep.log) {
+			r.File = f
+			refs = append(refs, r)
+		}
+	}
 	return refs, read, nil
+}
+
+// fileNames lists the regular files of dir.
+func fileNames(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range ents {
+		if e.Type().IsRegular() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+// listLogs returns the driver log files of a receivedBlockMetadata
+// directory in Spark's order; none if it does not exist.
+func listLogs(dir string) []string {
+	names, err := fileNames(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, l := range wal.ListLogs(names) {
+		out = append(out, filepath.Join(dir, l.Name))
+	}
+	return out
 }
 
 func renderURIs(p *printer, refs []dstream.Reference, files []string) {

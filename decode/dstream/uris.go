@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sparkckpt/sparkckpt/decode/javaser"
+	"github.com/sparkckpt/sparkckpt/decode/wal"
 )
 
 // Reference is one URI or host-like value found in a checkpoint.
@@ -232,4 +233,44 @@ func roleOf(loc string) string {
 		return "input-directory"
 	}
 	return "other"
+}
+
+// WALReferences lists the URIs a driver write-ahead log stores: the
+// FileBasedWriteAheadLogSegment paths of block-addition events (and of the
+// blocks listed in allocation events), which recovery reads by full URI
+// (spec §6.4, §6.6). Locations name the record offset and event index.
+func WALReferences(log *wal.Log) []Reference {
+	var out []Reference
+	add := func(rec wal.LogRecord, i int, what string, b *wal.ReceivedBlockInfo) {
+		if b == nil || b.Segment == nil {
+			return
+		}
+		s := b.Segment
+		var node *javaser.String
+		if s.Syntax != nil {
+			if v, ok := s.Syntax.Field("path"); ok {
+				node = javaser.ResolveString(v.Obj)
+			}
+		}
+		loc := fmt.Sprintf("record@%d event[%d].%s.walRecordHandle.path", rec.Offset, i, what)
+		for _, u := range FindURIs(s.Path) {
+			scheme, auth := SplitURI(u)
+			out = append(out, Reference{URI: u, Scheme: scheme, Authority: auth, Location: loc, Role: "wal-segment", Source: "wal", Node: node})
+		}
+	}
+	for _, rec := range log.Records {
+		for i, e := range rec.Events {
+			if e.BlockAddition != nil {
+				add(rec, i, "receivedBlockInfo.blockStoreResult", e.BlockAddition)
+			}
+			if e.Allocation != nil {
+				for _, id := range e.Allocation.StreamIDs {
+					for j := range e.Allocation.Blocks[id] {
+						add(rec, i, fmt.Sprintf("allocatedBlocks[%d][%d].blockStoreResult", id, j), &e.Allocation.Blocks[id][j])
+					}
+				}
+			}
+		}
+	}
+	return out
 }
