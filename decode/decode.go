@@ -6,6 +6,10 @@
 //
 //	decode/codec    Spark's compression framings (lz4-java LZ4Block, snappy-java, zstd, LZF, none)
 //	decode/javaser  Java Object Serialization as a lossless, re-encodable node tree
+//	decode/jcoll    Java and Scala collections read from javaser trees
+//	decode/pickle   Python pickles (PySpark functions): opcodes, strings, byte-exact re-encode
+//	decode/wal      Spark Streaming write-ahead logs (driver metadata and receiver data)
+//	decode/dstream  the DStream Checkpoint model, Spark's file choice, URI references
 //
 // # Security
 //
