@@ -70,6 +70,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newDumpCmd(g),
 		newInspectCmd(g),
 		newURIsCmd(g),
+		newRewriteCmd(g),
 	)
 	return root
 }

@@ -1,0 +1,246 @@
+package rewrite
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/sparkckpt/sparkckpt/decode"
+	"github.com/sparkckpt/sparkckpt/decode/crcfile"
+	"github.com/sparkckpt/sparkckpt/decode/dstream"
+	"github.com/sparkckpt/sparkckpt/decode/wal"
+)
+
+// File kinds in a plan.
+const (
+	KindCheckpoint = "checkpoint" // checkpoint-<ms> or its .bk
+	KindLog        = "wal"        // receivedBlockMetadata/log-*
+	KindCRC        = "crc"        // a Hadoop .crc sidecar of a rewritten file
+)
+
+// FileChange is one file the rewrite replaces.
+type FileChange struct {
+	Path      string      `json:"file"` // slash-separated, relative to the checkpoint directory
+	Kind      string      `json:"kind"`
+	Codec     string      `json:"codec,omitempty"`
+	Edits     []Edit      `json:"edits"`
+	OldSize   int64       `json:"oldSize"`
+	NewSize   int64       `json:"newSize"`
+	OldSHA256 string      `json:"oldSha256"`
+	NewSHA256 string      `json:"newSha256"`
+	Mode      fs.FileMode `json:"-"`
+	// Of is, for a .crc sidecar, the file it checks.
+	Of string `json:"of,omitempty"`
+}
+
+// Problem is a file the rewrite cannot handle, or a reason to refuse.
+type Problem struct {
+	File      string      `json:"file"`
+	Error     string      `json:"error"`
+	Unhandled []Unhandled `json:"unhandled,omitempty"`
+}
+
+// Plan is everything a rewrite will change, computed without writing.
+type Plan struct {
+	Root     string    `json:"root"`
+	Mappings []Mapping `json:"mappings"`
+	// Files are the files that change, in apply order (each data file
+	// followed by its .crc sidecar).
+	Files []*FileChange `json:"files"`
+	// Unchanged counts files read that need no change.
+	Unchanged int `json:"unchanged"`
+	// Undecodable are checkpoint and log files that do not decode: they
+	// are not rewritten (see Options.SkipUndecodable).
+	Undecodable []Problem `json:"undecodable"`
+	// Unhandled are files where a mapped prefix remains after editing,
+	// in bytes the rewrite does not model.
+	Unhandled []Problem `json:"unhandled"`
+	// Inconsistent explains, per file, where the mappings would leave a
+	// checkpoint half rewritten.
+	Inconsistent []Problem `json:"inconsistent"`
+	// Edits counts all edits.
+	Edits int `json:"edits"`
+}
+
+// Options configure Plan.
+type Options struct {
+	// SkipUndecodable plans the files that decode when some do not;
+	// otherwise such a plan is refused.
+	SkipUndecodable bool
+	// Force accepts unhandled occurrences and inconsistent mappings.
+	Force bool
+}
+
+// ErrNotCheckpoint means the directory holds no checkpoint-<ms> file and no write-ahead log.
+var ErrNotCheckpoint = errors.New("not a Spark Streaming checkpoint directory")
+
+// Refusal reports why a plan cannot be applied.
+func (p *Plan) Refusal(o Options) error {
+	var errs []error
+	if len(p.Undecodable) > 0 && !o.SkipUndecodable {
+		errs = append(errs, fmt.Errorf("%d file(s) do not decode (rewrite the rest with --skip-undecodable): %s", len(p.Undecodable), problemList(p.Undecodable)))
+	}
+	if len(p.Unhandled) > 0 && !o.Force {
+		errs = append(errs, fmt.Errorf("a mapped prefix remains in bytes sparkckpt cannot re-encode safely in %d file(s) (use --force to rewrite the rest anyway): %s", len(p.Unhandled), problemList(p.Unhandled)))
+	}
+	if len(p.Inconsistent) > 0 && !o.Force {
+		errs = append(errs, fmt.Errorf("the mappings would leave the checkpoint half rewritten (add a --map for the rest, or --force): %s", problemList(p.Inconsistent)))
+	}
+	return errors.Join(errs...)
+}
+
+func problemList(ps []Problem) string {
+	var parts []string
+	for _, p := range ps {
+		parts = append(parts, p.File+": "+p.Error)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// NewPlan reads the checkpoint directory root and computes every change
+// the mappings make, verifying each new file by decoding it. It writes
+// nothing and keeps no file's bytes in memory beyond the one it is
+// working on.
+func NewPlan(root string, mp *Mapper, o Options) (*Plan, error) {
+	st, err := os.Stat(root)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s: rewrite takes a checkpoint directory", root)
+	}
+	p := &Plan{Root: root, Mappings: mp.Mappings(), Files: []*FileChange{}, Undecodable: []Problem{}, Unhandled: []Problem{}, Inconsistent: []Problem{}}
+	names, err := regularFiles(root)
+	if err != nil {
+		return nil, err
+	}
+	var targets []struct{ rel, kind string }
+	for _, c := range dstream.Candidates(names) {
+		targets = append(targets, struct{ rel, kind string }{c.Name, KindCheckpoint})
+	}
+	logDir := filepath.Join(root, "receivedBlockMetadata")
+	logNames, _ := regularFiles(logDir)
+	for _, l := range wal.ListLogs(logNames) {
+		targets = append(targets, struct{ rel, kind string }{"receivedBlockMetadata/" + l.Name, KindLog})
+	}
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("%s: %w: no checkpoint-<ms> file and no receivedBlockMetadata/log-*", root, ErrNotCheckpoint)
+	}
+	for _, t := range targets {
+		if err := p.addFile(root, t.rel, t.kind, mp); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func (p *Plan) addFile(root, rel, kind string, mp *Mapper) error {
+	path := filepath.Join(root, filepath.FromSlash(rel))
+	in, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	res, err := transform(kind, in, mp)
+	if err != nil {
+		p.Undecodable = append(p.Undecodable, Problem{File: rel, Error: decode.WithFile(err, rel).Error()})
+		return nil
+	}
+	if len(res.unhandled) > 0 {
+		p.Unhandled = append(p.Unhandled, Problem{File: rel, Error: fmt.Sprintf("%d occurrence(s) left, first at offset %d: %q", len(res.unhandled), res.unhandled[0].Offset, res.unhandled[0].Context), Unhandled: res.unhandled})
+	}
+	if res.out == nil {
+		p.Unchanged++
+		return nil
+	}
+	if kind == KindCheckpoint {
+		if msg := consistency(in, res.out); msg != "" {
+			p.Inconsistent = append(p.Inconsistent, Problem{File: rel, Error: msg})
+		}
+	}
+	fc := &FileChange{Path: rel, Kind: kind, Edits: res.edits, OldSize: int64(len(in)), NewSize: int64(len(res.out)),
+		OldSHA256: sha(in), NewSHA256: sha(res.out), Mode: st.Mode().Perm()}
+	if kind == KindCheckpoint {
+		fc.Codec = res.codec.String()
+	}
+	p.Files = append(p.Files, fc)
+	p.Edits += len(res.edits)
+	// A Hadoop LocalFileSystem sidecar must match the new bytes (spec §1.3).
+	crcRel := crcfile.SidecarName(rel)
+	crcPath := filepath.Join(root, filepath.FromSlash(crcRel))
+	if old, err := os.ReadFile(crcPath); err == nil {
+		nb := crcBytes(old, res.out)
+		cst, _ := os.Stat(crcPath)
+		p.Files = append(p.Files, &FileChange{Path: crcRel, Kind: KindCRC, Of: rel, Edits: []Edit{}, OldSize: int64(len(old)), NewSize: int64(len(nb)),
+			OldSHA256: sha(old), NewSHA256: sha(nb), Mode: cst.Mode().Perm()})
+	}
+	return nil
+}
+
+// transform computes a file's new bytes.
+func transform(kind string, in []byte, mp *Mapper) (*result, error) {
+	if kind == KindLog {
+		return transformLog(in, mp)
+	}
+	return transformCheckpoint(in, mp)
+}
+
+// consistency checks that a rewritten checkpoint still hangs together: the
+// references that lived under its old checkpointDir (RDD checkpoints,
+// input files) live under the new one at the same relative path.
+func consistency(oldFile, newFile []byte) string {
+	of, err1 := dstream.Read(oldFile, nil)
+	nf, err2 := dstream.Read(newFile, nil)
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	oldDir, newDir := of.Checkpoint.CheckpointDir, nf.Checkpoint.CheckpointDir
+	oldRefs, newRefs := dstream.References(of), dstream.References(nf)
+	if len(oldRefs) != len(newRefs) {
+		return ""
+	}
+	for i, r := range oldRefs {
+		if r.Role != "rdd-checkpoint" {
+			continue
+		}
+		rel, ok := strings.CutPrefix(r.URI, oldDir)
+		if !ok || (rel != "" && rel[0] != '/') {
+			continue
+		}
+		if newRefs[i].URI != newDir+rel {
+			return fmt.Sprintf("%s moves from %s to %s, but %s (at %s) would become %s instead of %s",
+				"checkpointDir", oldDir, newDir, r.URI, r.Location, newRefs[i].URI, newDir+rel)
+		}
+	}
+	return ""
+}
+
+func sha(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// regularFiles lists the regular files of dir, sorted.
+func regularFiles(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if e.Type().IsRegular() {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
