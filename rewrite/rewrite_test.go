@@ -3,8 +3,8 @@ package rewrite_test
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/binary"
+	"encoding/hex"
 	"io/fs"
 	"os"
 	"os/exec"
