@@ -245,8 +245,19 @@ func Undo(jpath string, h *Hooks) error {
 	return finish(j, jpath, StateUndone, h)
 }
 
-// finish records the final state and removes the in-progress marker.
+// finish records the final state, removes temp files a crash may have
+// left beside the journal's files, and removes the in-progress marker.
 func finish(j *Journal, jpath, state string, h *Hooks) error {
+	dirs := map[string]bool{}
+	for _, f := range j.Files {
+		dirs[filepath.Dir(filepath.Join(j.Root, filepath.FromSlash(f.Path)))] = true
+	}
+	for d := range dirs {
+		left, _ := filepath.Glob(filepath.Join(d, TempPattern))
+		for _, l := range left {
+			os.Remove(l)
+		}
+	}
 	j.State = state
 	if err := writeJournal(jpath, j); err != nil {
 		return err
