@@ -158,12 +158,18 @@ func forward(j *Journal, mp *Mapper, h *Hooks) error {
 			return fmt.Errorf("%s changed since the rewrite was planned (neither the original nor the rewritten bytes); not touching it", path)
 		}
 		var out []byte
-		if f.Kind == KindCRC {
+		switch {
+		case f.data != nil:
+			out = f.data
+			if f.Kind != KindCRC {
+				data, dataPath = out, f.Path
+			}
+		case f.Kind == KindCRC:
 			if dataPath != f.Of {
 				return fmt.Errorf("journal: sidecar %s does not follow its file %s", f.Path, f.Of)
 			}
 			out = crcBytes(cur, data)
-		} else {
+		default:
 			res, err := transform(f.Kind, cur, mp)
 			if err != nil {
 				return fmt.Errorf("%s: %w", f.Path, err)

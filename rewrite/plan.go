@@ -37,6 +37,8 @@ type FileChange struct {
 	Mode      fs.FileMode `json:"-"`
 	// Of is, for a .crc sidecar, the file it checks.
 	Of string `json:"of,omitempty"`
+
+	data []byte // the new bytes, when the plan kept them
 }
 
 // Problem is a file the rewrite cannot handle, or a reason to refuse.
@@ -66,6 +68,21 @@ type Plan struct {
 	Inconsistent []Problem `json:"inconsistent"`
 	// Edits counts all edits.
 	Edits int `json:"edits"`
+
+	kept int64 // bytes of new file contents kept in memory for Apply
+}
+
+// MemoryBudget bounds the new file contents a plan keeps for Apply; past
+// it, Apply recomputes a file's bytes from its original (same result,
+// twice the work), so memory does not grow with the checkpoint's size.
+const MemoryBudget = 256 << 20
+
+// keep remembers a file's new bytes for Apply while within MemoryBudget.
+func (p *Plan) keep(fc *FileChange, b []byte) {
+	if p.kept+int64(len(b)) <= MemoryBudget {
+		fc.data = b
+		p.kept += int64(len(b))
+	}
 }
 
 // Options configure Plan.
@@ -162,16 +179,15 @@ func (p *Plan) addFile(root, rel, kind string, mp *Mapper) error {
 		p.Unchanged++
 		return nil
 	}
-	if kind == KindCheckpoint {
-		if msg := consistency(in, res.out); msg != "" {
-			p.Inconsistent = append(p.Inconsistent, Problem{File: rel, Error: msg})
-		}
+	if res.inconsistent != "" {
+		p.Inconsistent = append(p.Inconsistent, Problem{File: rel, Error: res.inconsistent})
 	}
 	fc := &FileChange{Path: rel, Kind: kind, Edits: res.edits, OldSize: int64(len(in)), NewSize: int64(len(res.out)),
 		OldSHA256: sha(in), NewSHA256: sha(res.out), Mode: st.Mode().Perm()}
 	if kind == KindCheckpoint {
 		fc.Codec = res.codec.String()
 	}
+	p.keep(fc, res.out)
 	p.Files = append(p.Files, fc)
 	p.Edits += len(res.edits)
 	// A Hadoop LocalFileSystem sidecar must match the new bytes (spec §1.3).
@@ -180,8 +196,10 @@ func (p *Plan) addFile(root, rel, kind string, mp *Mapper) error {
 	if old, err := os.ReadFile(crcPath); err == nil {
 		nb := crcBytes(old, res.out)
 		cst, _ := os.Stat(crcPath)
-		p.Files = append(p.Files, &FileChange{Path: crcRel, Kind: KindCRC, Of: rel, Edits: []Edit{}, OldSize: int64(len(old)), NewSize: int64(len(nb)),
-			OldSHA256: sha(old), NewSHA256: sha(nb), Mode: cst.Mode().Perm()})
+		cfc := &FileChange{Path: crcRel, Kind: KindCRC, Of: rel, Edits: []Edit{}, OldSize: int64(len(old)), NewSize: int64(len(nb)),
+			OldSHA256: sha(old), NewSHA256: sha(nb), Mode: cst.Mode().Perm()}
+		p.keep(cfc, nb)
+		p.Files = append(p.Files, cfc)
 	}
 	return nil
 }
@@ -192,36 +210,6 @@ func transform(kind string, in []byte, mp *Mapper) (*result, error) {
 		return transformLog(in, mp)
 	}
 	return transformCheckpoint(in, mp)
-}
-
-// consistency checks that a rewritten checkpoint still hangs together: the
-// references that lived under its old checkpointDir (RDD checkpoints,
-// input files) live under the new one at the same relative path.
-func consistency(oldFile, newFile []byte) string {
-	of, err1 := dstream.Read(oldFile, nil)
-	nf, err2 := dstream.Read(newFile, nil)
-	if err1 != nil || err2 != nil {
-		return ""
-	}
-	oldDir, newDir := of.Checkpoint.CheckpointDir, nf.Checkpoint.CheckpointDir
-	oldRefs, newRefs := dstream.References(of), dstream.References(nf)
-	if len(oldRefs) != len(newRefs) {
-		return ""
-	}
-	for i, r := range oldRefs {
-		if r.Role != "rdd-checkpoint" {
-			continue
-		}
-		rel, ok := strings.CutPrefix(r.URI, oldDir)
-		if !ok || (rel != "" && rel[0] != '/') {
-			continue
-		}
-		if newRefs[i].URI != newDir+rel {
-			return fmt.Sprintf("%s moves from %s to %s, but %s (at %s) would become %s instead of %s",
-				"checkpointDir", oldDir, newDir, r.URI, r.Location, newRefs[i].URI, newDir+rel)
-		}
-	}
-	return ""
 }
 
 func sha(b []byte) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/decode/codec"
@@ -30,10 +31,11 @@ type Unhandled struct {
 
 // result is what transforming one file gives.
 type result struct {
-	out       []byte // the new file bytes; nil if nothing changes
-	edits     []Edit
-	unhandled []Unhandled
-	codec     codec.Kind
+	out          []byte // the new file bytes; nil if nothing changes
+	edits        []Edit
+	unhandled    []Unhandled
+	codec        codec.Kind
+	inconsistent string // why the edits leave the checkpoint half rewritten
 }
 
 // transformCheckpoint rewrites a checkpoint file (or its .bk): every Java
@@ -49,12 +51,15 @@ func transformCheckpoint(in []byte, mp *Mapper) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := dstream.Decode(s); err != nil {
+	cp, err := dstream.DecodeModel(s)
+	if err != nil {
 		return nil, err
 	}
 	before := stringValues(s)
+	rdds := rddNodes(cp)
 	res := &result{codec: kind}
 	res.edits = editStrings(s, mp, "java")
+	res.inconsistent = consistency(cp, rdds)
 	pe, err := editPickles(s, mp)
 	if err != nil {
 		return nil, err
@@ -79,6 +84,61 @@ func transformCheckpoint(in []byte, mp *Mapper) (*result, error) {
 	return res, nil
 }
 
+// rddNode is an RDD checkpoint path of the model, with its value before editing.
+type rddNode struct {
+	node  *javaser.String
+	old   string
+	where string
+}
+
+func rddNodes(cp *dstream.Checkpoint) []rddNode {
+	var out []rddNode
+	for _, st := range cp.Graph.Streams {
+		if st.CheckpointData == nil {
+			continue
+		}
+		for _, e := range st.CheckpointData.Entries {
+			if e.Kind != "rdd" {
+				continue
+			}
+			for _, n := range e.Nodes {
+				if str := javaser.ResolveString(n); str != nil {
+					out = append(out, rddNode{str, str.Value(), fmt.Sprintf("stream #%d (%s) at batch %d", st.ID, st.Name, e.TimeMs)})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// consistency checks, after editing, that a checkpoint still hangs
+// together: RDD checkpoints that lived under the old checkpointDir live
+// under the new one at the same relative path (spec §6.6: on restart Spark
+// uses the stored checkpointDir for everything).
+func consistency(cp *dstream.Checkpoint, rdds []rddNode) string {
+	oldDir := cp.CheckpointDir
+	dirNode, ok := cp.Syntax.Field("checkpointDir")
+	if !ok {
+		return ""
+	}
+	ds := javaser.ResolveString(dirNode.Obj)
+	if ds == nil {
+		return ""
+	}
+	newDir := ds.Value()
+	for _, r := range rdds {
+		rel, ok := strings.CutPrefix(r.old, oldDir)
+		if !ok || (rel != "" && rel[0] != '/') {
+			continue
+		}
+		if got := r.node.Value(); got != newDir+rel {
+			return fmt.Sprintf("checkpointDir moves from %s to %s, but the RDD checkpoint %s of %s would become %s instead of %s",
+				oldDir, newDir, r.old, r.where, got, newDir+rel)
+		}
+	}
+	return ""
+}
+
 // verifyCheckpoint decodes the new file and checks that the only
 // differences from the original are the planned ones: the codec gives back
 // exactly the stream we encoded, it parses and decodes as a Checkpoint,
@@ -95,7 +155,7 @@ func verifyCheckpoint(out, enc []byte, before []string, mp *Mapper) error {
 	if err != nil {
 		return err
 	}
-	if _, err := dstream.Decode(s); err != nil {
+	if _, err := dstream.DecodeModel(s); err != nil {
 		return err
 	}
 	return sameStrings(before, stringValues(s), mp)
@@ -249,32 +309,41 @@ func printable(b []byte) string {
 // inner array lengths and the record lengths updated (spec §6.3), a torn
 // tail copied verbatim. Receiver data logs are application data and are
 // not rewritten.
+//
+// Records are uncompressed Java streams, where a string is its modified
+// UTF-8 bytes in one piece, so a record whose bytes hold no mapped prefix
+// holds no string to edit: it is copied without decoding.
 func transformLog(in []byte, mp *Mapper) (*result, error) {
 	res := &result{}
 	var out []byte
 	rd := wal.NewReader(bytes.NewReader(in))
-	type orig struct {
+	type changed struct {
+		index  int
 		before []string
 		events int
 	}
-	var origs []orig
-	for rd.Next() {
-		payload := bytes.Clone(rd.Record())
+	var changes []changed
+	for i := 0; rd.Next(); i++ {
+		payload := rd.Record()
+		if len(mp.Find(string(payload))) == 0 {
+			out = wal.AppendRecord(out, payload)
+			continue
+		}
+		payload = bytes.Clone(payload)
 		rec, err := wal.DecodeRecord(payload)
 		if err != nil {
 			return nil, withOffset(err, rd.Offset()+4)
 		}
 		var before []string
 		var edits []Edit
-		for i := range rec.Events {
-			ev := &rec.Events[i]
+		for k := range rec.Events {
+			ev := &rec.Events[k]
 			before = append(before, stringValues(ev.Syntax)...)
 			for _, e := range editStrings(ev.Syntax, mp, "wal") {
-				e.Location = fmt.Sprintf("record@%d event[%d] %s", rd.Offset(), i, e.Location)
+				e.Location = fmt.Sprintf("record@%d event[%d] %s", rd.Offset(), k, e.Location)
 				edits = append(edits, e)
 			}
 		}
-		origs = append(origs, orig{before, len(rec.Events)})
 		if len(edits) == 0 {
 			out = wal.AppendRecord(out, payload)
 			continue
@@ -284,6 +353,7 @@ func transformLog(in []byte, mp *Mapper) (*result, error) {
 			return nil, err
 		}
 		res.edits = append(res.edits, edits...)
+		changes = append(changes, changed{i, before, len(rec.Events)})
 		out = wal.AppendRecord(out, np)
 	}
 	if err := rd.Err(); err != nil {
@@ -296,28 +366,35 @@ func transformLog(in []byte, mp *Mapper) (*result, error) {
 	if len(res.edits) == 0 {
 		return res, nil
 	}
-	// Verify: the new log reads back record by record with the same events
-	// and the mapped strings, and the same tail.
+	// Verify: the new log frames the same records and the same tail, and
+	// every changed record decodes with its events and the mapped strings.
 	vr := wal.NewReader(bytes.NewReader(out))
-	i := 0
-	for ; vr.Next(); i++ {
+	n, c := 0, 0
+	for ; vr.Next(); n++ {
+		if c >= len(changes) || changes[c].index != n {
+			continue
+		}
 		rec, err := wal.DecodeRecord(bytes.Clone(vr.Record()))
 		if err != nil {
-			return nil, fmt.Errorf("verify: record %d: %w", i, err)
+			return nil, fmt.Errorf("verify: record %d: %w", n, err)
 		}
-		if i >= len(origs) || len(rec.Events) != origs[i].events {
-			return nil, fmt.Errorf("verify: record %d has a different number of events", i)
+		if len(rec.Events) != changes[c].events {
+			return nil, fmt.Errorf("verify: record %d has a different number of events", n)
 		}
 		var after []string
 		for _, ev := range rec.Events {
 			after = append(after, stringValues(ev.Syntax)...)
 		}
-		if err := sameStrings(origs[i].before, after, mp); err != nil {
-			return nil, fmt.Errorf("verify: record %d: %w", i, err)
+		if err := sameStrings(changes[c].before, after, mp); err != nil {
+			return nil, fmt.Errorf("verify: record %d: %w", n, err)
 		}
+		c++
 	}
-	if vr.Err() != nil || i != len(origs) {
-		return nil, fmt.Errorf("verify: the new log has %d readable records, the original %d (%v)", i, len(origs), vr.Err())
+	if vr.Err() != nil || c != len(changes) {
+		return nil, fmt.Errorf("verify: the new log does not read back record for record (%v)", vr.Err())
+	}
+	if t, ot := vr.Tail(), rd.Tail(); (t == nil) != (ot == nil) || t != nil && !bytes.Equal(t.Bytes, ot.Bytes) {
+		return nil, fmt.Errorf("verify: the torn tail was not kept")
 	}
 	res.out = out
 	return res, nil

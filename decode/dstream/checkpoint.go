@@ -116,6 +116,18 @@ type Checkpoint struct {
 // requires (master, framework, graph, checkpointTime); anything else it
 // does not recognise is left out of the model.
 func Decode(s *javaser.Stream) (*Checkpoint, error) {
+	cp, err := DecodeModel(s)
+	if err != nil {
+		return nil, err
+	}
+	cp.ScalaVersionHint = scalaHint(s)
+	cp.SparkVersionHint = sparkHint(cp, s)
+	return cp, nil
+}
+
+// DecodeModel is Decode without the version hints, which cost two more
+// passes over the tree.
+func DecodeModel(s *javaser.Stream) (*Checkpoint, error) {
 	if len(s.Contents) == 0 {
 		return nil, &decode.Error{Format: "dstream", Offset: 4, Err: fmt.Errorf("%w: empty stream: %w", decode.ErrCorrupt, ErrNotCheckpoint)}
 	}
@@ -181,8 +193,6 @@ func Decode(s *javaser.Stream) (*Checkpoint, error) {
 	}
 	cp.Graph = decodeGraph(g)
 	cp.BatchDurationMs = cp.Graph.BatchDurationMs
-	cp.ScalaVersionHint = scalaHint(s)
-	cp.SparkVersionHint = sparkHint(cp, s)
 	return cp, nil
 }
 

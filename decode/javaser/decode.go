@@ -425,7 +425,7 @@ func (p *parser) newClassDesc(off int) (*ClassDesc, error) {
 	if err != nil {
 		return nil, err
 	}
-	cd := &ClassDesc{Off: int64(off), NameRaw: name, SUID: int64(suid)}
+	cd := &ClassDesc{Off: int64(off), NameRaw: name, SUID: int64(suid), name: DecodeMUTF8(name)}
 	cd.Handle = p.newHandle(cd)
 	if cd.Flags, err = p.u8("class flags"); err != nil {
 		return nil, err
@@ -451,6 +451,7 @@ func (p *parser) newClassDesc(off int) (*ClassDesc, error) {
 		if f.NameRaw, err = p.utf("field name"); err != nil {
 			return nil, err
 		}
+		f.name = DecodeMUTF8(f.NameRaw)
 		switch {
 		case isPrimCode(f.Type):
 		case f.Type == '[' || f.Type == 'L':

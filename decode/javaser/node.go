@@ -80,6 +80,8 @@ type FieldDesc struct {
 	// ClassName is the JVM type descriptor of an object field, a *String or
 	// a *Ref to one; nil for primitive fields.
 	ClassName Node
+
+	name string // NameRaw decoded once, at parse time
 }
 
 // ClassDesc is TC_CLASSDESC or TC_PROXYCLASSDESC.
@@ -95,6 +97,8 @@ type ClassDesc struct {
 	Annotation []Node   // classAnnotation contents before TC_ENDBLOCKDATA
 	Super      Node     // *ClassDesc, *Ref to one, or *Null
 	Aborted    bool     // a TC_EXCEPTION inside the annotation cut the descriptor short
+
+	name string // NameRaw decoded once, at parse time
 }
 
 // Value is one default field value of a ClassData.
@@ -252,6 +256,9 @@ func (c *ClassDesc) Name() string {
 	if c.Proxy {
 		return "<proxy>"
 	}
+	if c.name != "" {
+		return c.name
+	}
 	return DecodeMUTF8(c.NameRaw)
 }
 
@@ -259,7 +266,12 @@ func (c *ClassDesc) Name() string {
 func (c *ClassDesc) SuperDesc() *ClassDesc { return ResolveDesc(c.Super) }
 
 // Name returns the field's name.
-func (f *FieldDesc) Name() string { return DecodeMUTF8(f.NameRaw) }
+func (f *FieldDesc) Name() string {
+	if f.name != "" {
+		return f.name
+	}
+	return DecodeMUTF8(f.NameRaw)
+}
 
 // TypeName returns the field's JVM type descriptor: the single primitive
 // code, or the descriptor string of an object field ("Ljava/lang/String;").
