@@ -37,6 +37,8 @@ func Parse(b []byte) (*Stream, error) { return Options{}.Parse(b) }
 func (o Options) Parse(b []byte) (*Stream, error) {
 	p := &parser{b: b, opt: o, lim: o.Limits.OrDefault()}
 	p.budget = 64*int64(len(b)) + 1<<20
+	// Checkpoint streams average a handle per 20-30 bytes.
+	p.handles = make([]Node, 0, min(len(b)/24+16, 1<<20))
 	if p.opt.NoDefaultFields == nil {
 		p.opt.NoDefaultFields = builtinNoDefaultFields
 	}
@@ -56,6 +58,7 @@ type pelem struct {
 }
 
 type parser struct {
+	a       arena
 	b       []byte
 	pos     int
 	handles []Node
@@ -63,8 +66,9 @@ type parser struct {
 	lim     decode.Limits
 	depth   int
 	path    []pelem
-	aborted bool  // a TC_EXCEPTION was read below top level
-	budget  int64 // bounds total work, including re-reads after a failed guess
+	aborted bool   // a TC_EXCEPTION was read below top level
+	stack   []Node // scratch for annotation lists being read
+	budget  int64  // bounds total work, including re-reads after a failed guess
 }
 
 func (p *parser) pathString() string {
@@ -222,6 +226,37 @@ func (p *parser) content(top bool) (Node, error) {
 
 func (p *parser) blockData() (*BlockData, error) {
 	bd := &BlockData{Off: int64(p.pos)}
+	// Measure the run first, so a run of several records is copied once.
+	total, records := 0, 0
+	for q := p.pos; q < len(p.b); records++ {
+		var n int
+		switch p.b[q] {
+		case TCBlockData:
+			if q+2 > len(p.b) {
+				q = len(p.b)
+				continue
+			}
+			n, q = int(p.b[q+1]), q+2
+		case TCBlockDataLong:
+			if q+5 > len(p.b) {
+				q = len(p.b)
+				continue
+			}
+			n, q = int(int32(binary.BigEndian.Uint32(p.b[q+1:]))), q+5
+		default:
+			q = len(p.b)
+			continue
+		}
+		if n < 0 || n > len(p.b)-q {
+			break // the loop below reports it
+		}
+		total += n
+		q += n
+	}
+	if records > 1 {
+		bd.Data = make([]byte, 0, total)
+		bd.Chunks = make([]Chunk, 0, records)
+	}
 	for p.pos < len(p.b) {
 		tc := p.b[p.pos]
 		var n int64
@@ -251,10 +286,10 @@ func (p *parser) blockData() (*BlockData, error) {
 		if err != nil {
 			return nil, err
 		}
-		if bd.Chunks == nil {
-			bd.Data = d
+		if records > 1 {
+			bd.Data = append(bd.Data, d...)
 		} else {
-			bd.Data = append(bd.Data[:len(bd.Data):len(bd.Data)], d...)
+			bd.Data = d
 		}
 		bd.Chunks = append(bd.Chunks, Chunk{Long: tc == TCBlockDataLong, Len: int(n)})
 	}
@@ -273,7 +308,9 @@ func (p *parser) object(top bool) (Node, error) {
 	}
 	switch tc {
 	case TCNull:
-		return &Null{Off: int64(off)}, nil
+		n := p.a.nulls.new()
+		n.Off = int64(off)
+		return n, nil
 	case TCReference:
 		return p.ref(off, "object")
 	case TCString, TCLongString:
@@ -314,7 +351,9 @@ func (p *parser) ref(off int, what string) (*Ref, error) {
 	if idx < 0 || idx >= int64(len(p.handles)) {
 		return nil, p.err(off, decode.ErrCorrupt, "TC_REFERENCE to handle 0x%X, but only handles 0x%X..0x%X exist", h, BaseHandle, BaseHandle+int32(len(p.handles))-1)
 	}
-	return &Ref{Off: int64(off), Handle: int32(h), Target: p.handles[idx]}, nil
+	r := p.a.refs.new()
+	*r = Ref{Off: int64(off), Handle: int32(h), Target: p.handles[idx]}
+	return r, nil
 }
 
 func (p *parser) str(off int, tc byte) (*String, error) {
@@ -338,7 +377,8 @@ func (p *parser) str(off int, tc byte) (*String, error) {
 			return nil, p.err(off, decode.ErrTooLarge, "TC_LONGSTRING of %d bytes exceeds the limit of %d", n, p.lim.MaxAlloc)
 		}
 	}
-	s := &String{Off: int64(off), Long: tc == TCLongString}
+	s := p.a.strings.new()
+	*s = String{Off: int64(off), Long: tc == TCLongString}
 	s.Handle = p.newHandle(s)
 	raw, err := p.bytes(n, "string data")
 	if err != nil {
@@ -514,8 +554,19 @@ func (p *parser) newProxyClassDesc(off int) (*ClassDesc, error) {
 
 // annotation reads contents up to and including TC_ENDBLOCKDATA. If a
 // TC_EXCEPTION aborts the data, it returns what was read with p.aborted set.
+// Contents are gathered on p.stack (annotations nest) and copied out once.
 func (p *parser) annotation() ([]Node, error) {
-	var out []Node
+	base := len(p.stack)
+	defer func() { p.stack = p.stack[:base] }()
+	done := func() []Node {
+		n := len(p.stack) - base
+		if n == 0 {
+			return nil
+		}
+		out := p.a.nodes.take(n)
+		copy(out, p.stack[base:])
+		return out
+	}
 	for i := 0; ; i++ {
 		tc, err := p.peek()
 		if err != nil {
@@ -523,7 +574,7 @@ func (p *parser) annotation() ([]Node, error) {
 		}
 		if tc == TCEndBlockData {
 			p.pos++
-			return out, nil
+			return done(), nil
 		}
 		p.push(pelem{kind: PathData, idx: i})
 		n, err := p.content(false)
@@ -531,15 +582,19 @@ func (p *parser) annotation() ([]Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, n)
+		p.stack = append(p.stack, n)
 		if p.aborted {
-			return out, nil
+			return done(), nil
 		}
 	}
 }
 
-// hierarchy returns the serializable classes of cd, topmost superclass first.
+// hierarchy returns the serializable classes of cd, topmost superclass
+// first, computed once per descriptor.
 func (p *parser) hierarchy(cd *ClassDesc) ([]*ClassDesc, error) {
+	if cd.chain != nil {
+		return cd.chain, nil
+	}
 	var chain []*ClassDesc
 	for c := cd; c != nil; c = c.SuperDesc() {
 		if len(chain) > p.lim.MaxDepth {
@@ -550,6 +605,7 @@ func (p *parser) hierarchy(cd *ClassDesc) ([]*ClassDesc, error) {
 	for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
 		chain[i], chain[j] = chain[j], chain[i]
 	}
+	cd.chain = chain
 	return chain, nil
 }
 
@@ -578,7 +634,8 @@ func (p *parser) newObject(off int) (Node, error) {
 	if len(p.path) == 1 && p.path[0].kind == PathRoot && p.path[0].raw == nil {
 		p.path[0].raw = cd.NameRaw
 	}
-	o := &Object{Off: int64(off), Desc: desc, Class: cd}
+	o := p.a.objects.new()
+	*o = Object{Off: int64(off), Desc: desc, Class: cd}
 	o.Handle = p.newHandle(o)
 	if cd.Flags&SCExternalizable != 0 {
 		cd0 := ClassData{Class: cd}
@@ -604,7 +661,7 @@ func (p *parser) newObject(off int) (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.Data = make([]ClassData, 0, len(chain))
+	o.Data = p.a.data.take(len(chain))[:0]
 	for _, c := range chain {
 		d, err := p.classData(c)
 		if err != nil {
@@ -691,7 +748,7 @@ func (p *parser) fieldValues(c *ClassDesc) ([]Value, error) {
 	if len(c.Fields) == 0 {
 		return nil, nil
 	}
-	vals := make([]Value, 0, len(c.Fields))
+	vals := p.a.values.take(len(c.Fields))[:0]
 	for i := range c.Fields {
 		f := &c.Fields[i]
 		if sz := primSize(f.Type); sz > 0 {
@@ -823,7 +880,8 @@ func (p *parser) newArray(off int) (Node, error) {
 	if len(p.path) == 1 && p.path[0].kind == PathRoot && p.path[0].raw == nil {
 		p.path[0].raw = cd.NameRaw
 	}
-	a := &Array{Off: int64(off), Desc: desc, Class: cd, Elem: cd.NameRaw[1]}
+	a := p.a.arrays.new()
+	*a = Array{Off: int64(off), Desc: desc, Class: cd, Elem: cd.NameRaw[1]}
 	a.Handle = p.newHandle(a)
 	n, err := p.u32("array length")
 	if err != nil {
@@ -846,7 +904,7 @@ func (p *parser) newArray(off int) (Node, error) {
 	if err := p.need(int64(n), "array elements"); err != nil {
 		return nil, err
 	}
-	a.Elems = make([]Node, 0, n)
+	a.Elems = p.a.nodes.take(int(n))[:0]
 	for i := 0; i < int(n); i++ {
 		p.push(pelem{kind: PathIndex, idx: i})
 		e, err := p.object(false)

@@ -98,7 +98,8 @@ type ClassDesc struct {
 	Super      Node     // *ClassDesc, *Ref to one, or *Null
 	Aborted    bool     // a TC_EXCEPTION inside the annotation cut the descriptor short
 
-	name string // NameRaw decoded once, at parse time
+	name  string       // NameRaw decoded once, at parse time
+	chain []*ClassDesc // the serializable hierarchy, topmost first, once computed
 }
 
 // Value is one default field value of a ClassData.
