@@ -73,6 +73,12 @@ func transformCheckpoint(in []byte, mp *Mapper) (*result, error) {
 	if len(res.edits) == 0 {
 		return res, nil
 	}
+	// Re-encode with the compressor generation that wrote the file (lz4-java
+	// JNI or pure Java, snappy-java's libsnappy generation), so unchanged
+	// blocks come out as Spark wrote them (spec §2.7).
+	if _, p, exact, err := codec.Identify(in); err == nil && exact {
+		params = p
+	}
 	out, err := codec.Compress(kind, params, enc)
 	if err != nil {
 		return nil, err
