@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
 # Whole-directory benchmark: 'sparkckpt rewrite --apply' vs 'cp -r' on the same trees,
 # side by side. Usage: rewrite/bench.sh [RUNS] [TREE...]
-# Default trees: every real DStream tree in ../shared/fixtures-real and the generated
-# hdfs-app tree. Each rewrite run works on a fresh copy (the copy is not timed); the
-# mapping moves the tree's checkpointDir to an hdfs:// URI.
+# Default trees: a synthetic tree shaped like the backups teams restore (the generated
+# hdfs-app checkpoint plus $SYNTH_FILES RDD part files, $SYNTH_MB MiB in all; defaults
+# 2500 files / 100 MiB, set SYNTH_FILES=25000 SYNTH_MB=1024 for the full-size case),
+# every real DStream tree in ../shared/fixtures-real, and the generated hdfs-app tree.
+# Each rewrite run works on a fresh copy (the copy is not timed); the mapping moves the
+# tree's checkpointDir to an hdfs:// URI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10}; shift || true
 bin=$(mktemp -d)/sparkckpt
 go build -o "$bin" ./cmd/sparkckpt
+synth=$(mktemp -d)/synthetic
+trap 'rm -rf "$(dirname "$synth")"' EXIT
 if [ $# -eq 0 ]; then
-  set -- fixtures/generated/dstream/hdfs-app
+  files=${SYNTH_FILES:-2500}; mb=${SYNTH_MB:-100}
+  cp -r fixtures/generated/dstream/hdfs-app "$synth"
+  per=$(( mb * 1024 / files ))
+  for i in $(seq 0 $((files - 1))); do
+    d="$synth/3f0c2a9e-5b7d-4c1e-9a2f-6d8e1b4c7a90/rdd-$((i / 200))"
+    [ -d "$d" ] || mkdir -p "$d"
+    head -c "${per}K" /dev/urandom > "$d/part-$(printf %05d $((i % 200)))"
+  done
+  set -- "$synth" fixtures/generated/dstream/hdfs-app
   if [ -d ../shared/fixtures-real ]; then
     while read -r d; do set -- "$@" "$d"; done < <(find ../shared/fixtures-real -name 'checkpoint-[0-9]*' ! -name '*.crc' -printf '%h\n' | sort -u | grep -v structured-streaming)
   fi

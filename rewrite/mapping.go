@@ -28,7 +28,8 @@ type Mapping struct {
 // a From of "file:/x" (or "file:///x") matches both "file:/x/..." and
 // "file:///x/...".
 type Mapper struct {
-	rules []rule // longest first
+	rules []rule    // longest first
+	first [256]bool // bytes a pattern can start with
 }
 
 type rule struct {
@@ -71,6 +72,9 @@ func NewMapper(ms []Mapping) (*Mapper, error) {
 		}
 		seen[m.From] = true
 		mp.rules = append(mp.rules, rule{m: m, patterns: spellings(m.From)})
+		for _, p := range spellings(m.From) {
+			mp.first[p[0]] = true
+		}
 	}
 	sort.SliceStable(mp.rules, func(i, j int) bool { return len(mp.rules[i].m.From) > len(mp.rules[j].m.From) })
 	return mp, nil
@@ -137,7 +141,7 @@ func leftBoundary(c byte) bool {
 // matchAt returns the rule whose prefix matches s at i (longest From
 // first) and the length of the spelling that matched.
 func (mp *Mapper) matchAt(s string, i int) (*rule, int) {
-	if i > 0 && !leftBoundary(s[i-1]) {
+	if !mp.first[s[i]] || i > 0 && !leftBoundary(s[i-1]) {
 		return nil, 0
 	}
 	for k := range mp.rules {
