@@ -254,7 +254,7 @@ func Undo(jpath string, h *Hooks) error {
 // finish records the final state, removes temp files a crash may have
 // left beside the journal's files, and removes the in-progress marker.
 func finish(j *Journal, jpath, state string, h *Hooks) error {
-	dirs := map[string]bool{}
+	dirs := map[string]bool{j.Root: true} // the marker is written atomically in the root
 	for _, f := range j.Files {
 		dirs[filepath.Dir(filepath.Join(j.Root, filepath.FromSlash(f.Path)))] = true
 	}
