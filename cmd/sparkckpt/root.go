@@ -67,6 +67,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	})
 	root.AddCommand(
 		newCatCmd(g),
+		newCheckCmd(g),
 		newDumpCmd(g),
 		newInspectCmd(g),
 		newURIsCmd(g),

@@ -1,0 +1,150 @@
+package check
+
+import (
+	"fmt"
+	"strings"
+)
+
+// place is a URI split for comparison: scheme and authority compare
+// case-insensitively, the path exactly.
+type place struct {
+	raw       string
+	scheme    string // lower-case
+	authority string // lower-case; "" for the local filesystem
+	path      string // "" or starting with "/" (for a hierarchical URI)
+	local     bool   // a file: URI on the local filesystem
+}
+
+func validScheme(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		case i > 0 && (r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// parsePlace splits a URI. file:/x, file:///x and file://localhost/x are
+// the same local place.
+func parsePlace(u string) (place, bool) {
+	scheme, rest, ok := strings.Cut(u, ":")
+	if !ok || !validScheme(scheme) {
+		return place{}, false
+	}
+	p := place{raw: u, scheme: strings.ToLower(scheme)}
+	if after, ok := strings.CutPrefix(rest, "//"); ok {
+		auth, pth, found := strings.Cut(after, "/")
+		p.authority = strings.ToLower(auth)
+		if found {
+			p.path = "/" + pth
+		}
+	} else {
+		p.path = rest
+	}
+	if p.scheme == "file" && (p.authority == "" || p.authority == "localhost") {
+		p.authority, p.local = "", true
+		if p.path == "" {
+			p.path = "/"
+		}
+	}
+	return p, true
+}
+
+// key groups places by filesystem: "file:" for the local filesystem,
+// "scheme://authority" otherwise (as dstream.Reference.Key does).
+func (p place) key() string {
+	switch {
+	case p.local:
+		return "file:"
+	case p.authority == "":
+		return p.scheme + ":"
+	}
+	return p.scheme + "://" + p.authority
+}
+
+// String is the normalised URI: file:/x for local files.
+func (p place) String() string {
+	if p.local {
+		return "file:" + p.path
+	}
+	if p.authority == "" {
+		return p.scheme + ":" + p.path
+	}
+	return p.scheme + "://" + p.authority + p.path
+}
+
+// rootless reports whether p names a whole filesystem (no path, or "/").
+func (p place) rootless() bool { return p.path == "" || p.path == "/" }
+
+// under returns the slash-separated path of p relative to base if p is
+// base or below it on a path boundary ("." for base itself).
+func under(p, base place) (string, bool) {
+	if p.key() != base.key() {
+		return "", false
+	}
+	bp := strings.TrimRight(base.path, "/")
+	pp := p.path
+	switch {
+	case bp == "":
+		rel := strings.Trim(pp, "/")
+		if rel == "" {
+			rel = "."
+		}
+		return rel, true
+	case pp == bp || pp == bp+"/":
+		return ".", true
+	case strings.HasPrefix(pp, bp+"/"):
+		return strings.TrimRight(pp[len(bp)+1:], "/"), true
+	}
+	return "", false
+}
+
+// matches reports whether p lies on the expected filesystem e.
+func matches(p, e place) bool {
+	if e.rootless() {
+		return p.key() == e.key()
+	}
+	_, ok := under(p, e)
+	return ok
+}
+
+// ParseExpectFS validates one Options.ExpectFS entry: a URI with a scheme,
+// e.g. "hdfs://new-nn:8020", "s3a://bucket", "hdfs://nn:8020/user/x" (only
+// references under that path count as expected) or "file:///".
+func ParseExpectFS(s string) error {
+	_, err := parseExpect(s)
+	return err
+}
+
+func parseExpect(s string) (place, error) {
+	p, ok := parsePlace(s)
+	if !ok || (!p.local && p.authority == "") {
+		return place{}, fmt.Errorf("--expect-fs %q: expected scheme://authority[/path] (e.g. hdfs://namenode:8020) or file:/// for local paths", s)
+	}
+	return p, nil
+}
+
+// fsSchemes are the URI schemes of Hadoop filesystems: a reference with
+// one of them is a place Spark reads or writes files.
+var fsSchemes = map[string]bool{
+	"file": true, "hdfs": true, "viewfs": true, "webhdfs": true, "swebhdfs": true, "har": true,
+	"s3": true, "s3a": true, "s3n": true, "gs": true, "wasb": true, "wasbs": true, "abfs": true, "abfss": true,
+	"adl": true, "maprfs": true, "alluxio": true, "oss": true, "cos": true, "cosn": true, "obs": true,
+	"ofs": true, "o3fs": true, "jfs": true, "ftp": true, "sftp": true, "lakefs": true,
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
