@@ -2,6 +2,7 @@ package rewrite_test
 
 import (
 	"context"
+	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"path/filepath"
 	"testing"
 
@@ -34,12 +35,12 @@ func codes(r *check.Report, sev check.Severity) []string {
 func TestRelocatedTreesPassCheck(t *testing.T) {
 	root := real.Root(t)
 	ctx := context.Background()
-	for _, tree := range realTrees {
-		t.Run(tree, func(t *testing.T) {
-			dir := copyTree(t, filepath.Join(root, tree))
+	for _, name := range realTrees {
+		t.Run(name, func(t *testing.T) {
+			dir := tree.Copy(t, filepath.Join(root, name))
 			before, err := check.Dir(ctx, dir, check.Options{ExpectFS: []string{"file:///"}})
 			require.NoError(t, err)
-			assert.Equal(t, !incomplete[tree], before.OK, "before: %v", codes(before, check.Error))
+			assert.Equal(t, !incomplete[name], before.OK, "before: %v", codes(before, check.Error))
 
 			old := checkpointDir(t, dir)
 			const moved = "hdfs://new-nn:8020/user/spark/relocated"

@@ -2,6 +2,7 @@ package rewrite_test
 
 import (
 	"fmt"
+	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,9 +26,9 @@ import (
 func TestJVMReadsRewrittenRealTrees(t *testing.T) {
 	peer := jvm.New(t)
 	root := real.Root(t)
-	for _, tree := range realTrees {
-		t.Run(tree, func(t *testing.T) {
-			dir := copyTree(t, filepath.Join(root, tree))
+	for _, name := range realTrees {
+		t.Run(name, func(t *testing.T) {
+			dir := tree.Copy(t, filepath.Join(root, name))
 			old := checkpointDir(t, dir)
 			const moved = "hdfs://emr-master.example:8020/user/hadoop/relocated"
 			p, _ := run(t, dir, mustMapper(t, old, moved))
@@ -40,7 +41,7 @@ func TestJVMReadsRewrittenRealTrees(t *testing.T) {
 			require.NotEmpty(t, files)
 			var origs []string
 			for _, f := range files {
-				origs = append(origs, filepath.Join(root, tree, filepath.Base(f)))
+				origs = append(origs, filepath.Join(root, name, filepath.Base(f)))
 			}
 			before, err := peer.Verify(origs...)
 			require.NoError(t, err)
@@ -85,7 +86,7 @@ func exceptionOf(msg string) string {
 // reads with ObjectInputStream.
 func TestJVMReadsRewrittenWAL(t *testing.T) {
 	peer := jvm.New(t)
-	dir := copyTree(t, "../fixtures/generated/wal/ckpt-hdfs")
+	dir := tree.Copy(t, "../fixtures/generated/wal/ckpt-hdfs")
 	run(t, dir, mustMapper(t, "hdfs://namenode.example:8020", "hdfs://emr-master:8020"))
 	f, err := os.Open(filepath.Join(dir, "receivedBlockMetadata/log-1700000000010-1700000060010"))
 	require.NoError(t, err)

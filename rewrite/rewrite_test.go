@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"io/fs"
+	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,45 +22,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// copyTree copies src (recursively) into a new temp dir and returns it.
-func copyTree(t testing.TB, src string) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), filepath.Base(src))
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	require.NoError(t, err)
-	return dst
-}
-
-// snapshot returns every file of dir by relative path.
-func snapshot(t testing.TB, dir string) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = b
-		return err
-	}))
-	return out
-}
 
 // streams returns the decompressed Java stream of every checkpoint file.
 func streams(t testing.TB, files map[string][]byte) map[string][]byte {
@@ -95,7 +56,7 @@ func run(t testing.TB, dir string, mp *rewrite.Mapper) (*rewrite.Plan, string) {
 // checkpointDir returns the checkpointDir Spark would read from dir.
 func checkpointDir(t testing.TB, dir string) string {
 	names := []string{}
-	for rel := range snapshot(t, dir) {
+	for rel := range tree.Snapshot(t, dir) {
 		if !strings.Contains(rel, "/") {
 			names = append(names, rel)
 		}
@@ -130,10 +91,10 @@ var realTrees = []string{
 // originals, and in between no reference to the old directory remains.
 func TestRoundTripRealTrees(t *testing.T) {
 	root := real.Root(t)
-	for _, tree := range realTrees {
-		t.Run(tree, func(t *testing.T) {
-			dir := copyTree(t, filepath.Join(root, tree))
-			orig := snapshot(t, dir)
+	for _, name := range realTrees {
+		t.Run(name, func(t *testing.T) {
+			dir := tree.Copy(t, filepath.Join(root, name))
+			orig := tree.Snapshot(t, dir)
 			old := checkpointDir(t, dir)
 			require.True(t, strings.HasPrefix(old, "file:/"), old)
 			const moved = "hdfs://emr-master.example:8020/user/hadoop/relocated"
@@ -141,7 +102,7 @@ func TestRoundTripRealTrees(t *testing.T) {
 			require.NotEmpty(t, p.Files)
 
 			// No reference to the old directory remains, the new one is there.
-			for rel, b := range snapshot(t, dir) {
+			for rel, b := range tree.Snapshot(t, dir) {
 				if _, isCkpt := streams(t, map[string][]byte{rel: b})[rel]; !isCkpt {
 					continue
 				}
@@ -156,7 +117,7 @@ func TestRoundTripRealTrees(t *testing.T) {
 				}
 			}
 			// .crc sidecars match the rewritten files.
-			after := snapshot(t, dir)
+			after := tree.Snapshot(t, dir)
 			for rel, b := range after {
 				if data, ok := crcfile.IsSidecar(filepath.Base(rel)); ok {
 					if d, ok := after[filepath.ToSlash(filepath.Join(filepath.Dir(rel), data))]; ok {
@@ -166,7 +127,7 @@ func TestRoundTripRealTrees(t *testing.T) {
 			}
 
 			run(t, dir, mustMapper(t, moved, old))
-			back := snapshot(t, dir)
+			back := tree.Snapshot(t, dir)
 			assert.Equal(t, streams(t, orig), streams(t, back), "Java streams after the round trip")
 			for rel, b := range orig {
 				switch data, isCRC := crcfile.IsSidecar(filepath.Base(rel)); {
@@ -192,7 +153,7 @@ func TestRoundTripRealTrees(t *testing.T) {
 // the pickled Python function; python3's pickletools must accept the pickle.
 func TestRewriteHDFSTreeJVM(t *testing.T) {
 	peer := jvm.New(t)
-	dir := copyTree(t, "../fixtures/generated/dstream/hdfs-app")
+	dir := tree.Copy(t, "../fixtures/generated/dstream/hdfs-app")
 	p, _ := run(t, dir, mustMapper(t, "hdfs://namenode.example.com:8020", "hdfs://emr-master:8020"))
 	assert.Len(t, p.Files, 3)
 	var files []string
@@ -245,7 +206,7 @@ func TestRewriteHDFSTreeJVM(t *testing.T) {
 // record and nested event stream, and the torn tail of the other tree is
 // kept verbatim.
 func TestRewriteWAL(t *testing.T) {
-	dir := copyTree(t, "../fixtures/generated/wal/ckpt-hdfs")
+	dir := tree.Copy(t, "../fixtures/generated/wal/ckpt-hdfs")
 	mp := mustMapper(t, "hdfs://namenode.example:8020/user/spark/ckpt-hdfs", "hdfs://nn2:9000/ckpt")
 	p, _ := run(t, dir, mp)
 	require.Len(t, p.Files, 1)
@@ -257,16 +218,16 @@ func TestRewriteWAL(t *testing.T) {
 		assert.True(t, strings.HasPrefix(e.After, "hdfs://nn2:9000/ckpt/receivedData/0/log-"), e.After)
 	}
 	// Receiver data is application data: untouched.
-	orig := snapshot(t, "../fixtures/generated/wal/ckpt-hdfs")
-	now := snapshot(t, dir)
+	orig := tree.Snapshot(t, "../fixtures/generated/wal/ckpt-hdfs")
+	now := tree.Snapshot(t, dir)
 	assert.Equal(t, orig["receivedData/0/log-1700000001200-1700000061200"], now["receivedData/0/log-1700000001200-1700000061200"])
 
-	torn := copyTree(t, "../fixtures/generated/wal/ckpt-torn")
-	before := snapshot(t, torn)
+	torn := tree.Copy(t, "../fixtures/generated/wal/ckpt-torn")
+	before := tree.Snapshot(t, torn)
 	tp, err := rewrite.NewPlan(torn, mustMapper(t, "hdfs://nowhere:1", "hdfs://x:2"), rewrite.Options{})
 	require.NoError(t, err)
 	assert.Empty(t, tp.Files, "nothing matches: nothing changes")
-	assert.Equal(t, before, snapshot(t, torn))
+	assert.Equal(t, before, tree.Snapshot(t, torn))
 }
 
 // TestRefusals: not a checkpoint, undecodable files, half-rewritten mappings.
@@ -275,7 +236,7 @@ func TestRefusals(t *testing.T) {
 	_, err := rewrite.NewPlan(empty, mustMapper(t, "hdfs://a:1", "hdfs://b:2"), rewrite.Options{})
 	assert.ErrorIs(t, err, rewrite.ErrNotCheckpoint)
 
-	dir := copyTree(t, "../fixtures/generated/dstream/hdfs-app")
+	dir := tree.Copy(t, "../fixtures/generated/dstream/hdfs-app")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "checkpoint-1700000010000.bk"), []byte("LZ4Block garbage"), 0o644))
 	mp := mustMapper(t, "hdfs://namenode.example.com:8020", "hdfs://emr-master:8020")
 	p, err := rewrite.NewPlan(dir, mp, rewrite.Options{})
@@ -287,7 +248,7 @@ func TestRefusals(t *testing.T) {
 
 	// Moving the RDD directory elsewhere than the checkpointDir would leave
 	// the checkpoint half rewritten.
-	dir = copyTree(t, "../fixtures/generated/dstream/hdfs-app")
+	dir = tree.Copy(t, "../fixtures/generated/dstream/hdfs-app")
 	nn := "hdfs://namenode.example.com:8020/user/spark/checkpoints/hdfs-app"
 	mp2, err := rewrite.NewMapper([]rewrite.Mapping{{From: nn, To: "hdfs://nn2:8020/ckpt"}, {From: nn + "/3f0c2a9e-5b7d-4c1e-9a2f-6d8e1b4c7a90", To: "hdfs://elsewhere:8020/rdds"}})
 	require.NoError(t, err)
@@ -300,12 +261,12 @@ func TestRefusals(t *testing.T) {
 
 // TestUndoAndResume: undo restores exact bytes; a second apply is a no-op.
 func TestUndoAndResume(t *testing.T) {
-	dir := copyTree(t, "../fixtures/generated/dstream/local-app")
-	orig := snapshot(t, dir)
+	dir := tree.Copy(t, "../fixtures/generated/dstream/local-app")
+	orig := tree.Snapshot(t, dir)
 	mp := mustMapper(t, "file:/tmp/sparkckpt/local-app", "hdfs://nn:8020/local-app")
 	p, j := run(t, dir, mp)
 	assert.Len(t, p.Files, 6, "3 checkpoint files and their .crc sidecars")
-	applied := snapshot(t, dir)
+	applied := tree.Snapshot(t, dir)
 	for rel, b := range applied {
 		if data, ok := crcfile.IsSidecar(rel); ok {
 			assert.NoError(t, crcfile.Verify(applied[data], b), rel)
@@ -319,7 +280,7 @@ func TestUndoAndResume(t *testing.T) {
 	assert.Empty(t, p2.Files, "running the same rewrite twice changes nothing")
 
 	require.NoError(t, rewrite.Undo(j, nil))
-	assert.Equal(t, orig, snapshot(t, dir))
+	assert.Equal(t, orig, tree.Snapshot(t, dir))
 	jr, err := rewrite.ReadJournal(j)
 	require.NoError(t, err)
 	assert.Equal(t, rewrite.StateUndone, jr.State)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"net"
 	"os"
 	"path/filepath"
@@ -177,7 +178,7 @@ func TestCheckProbe(t *testing.T) {
 		nn   string
 		code int
 	}{{closed, 1}, {open, 0}} {
-		dir := checktest.CopyTree(t, genDir("dstream/hdfs-app"))
+		dir := tree.Copy(t, genDir("dstream/hdfs-app"))
 		r := checktest.Prefix("hdfs://namenode.example.com:8020", "hdfs://"+c.nn)
 		for _, f := range []string{"checkpoint-1700000005000", "checkpoint-1700000010000", "checkpoint-1700000010000.bk"} {
 			checktest.EditCheckpoint(t, filepath.Join(dir, f), nil, func(s *javaser.Stream) {

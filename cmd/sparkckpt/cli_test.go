@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,26 +85,10 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
-// copyTree copies the regular files of src (one level) into a temp dir.
-func copyTree(t *testing.T, src string) string {
-	t.Helper()
-	dir := t.TempDir()
-	ents, err := os.ReadDir(src)
-	require.NoError(t, err)
-	for _, e := range ents {
-		if e.Type().IsRegular() {
-			b, err := os.ReadFile(filepath.Join(src, e.Name()))
-			require.NoError(t, err)
-			require.NoError(t, os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644))
-		}
-	}
-	return dir
-}
-
 // TestInspectFallsBack: with the newest checkpoint truncated, inspect
 // reads what Spark would read next and says which file it skipped and why.
 func TestInspectFallsBack(t *testing.T) {
-	dir := copyTree(t, filepath.Join(real.Root(t), "omar97perez-computacionnube/P8/src/Ejercicio/Buques/Benchi"))
+	dir := tree.Copy(t, filepath.Join(real.Root(t), "omar97perez-computacionnube/P8/src/Ejercicio/Buques/Benchi"))
 	newest := filepath.Join(dir, "checkpoint-1589765035000")
 	b, err := os.ReadFile(newest)
 	require.NoError(t, err)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"errors"
+	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"io/fs"
 	"math/rand"
 	"os"
@@ -27,67 +29,15 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-func copyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	require.NoError(t, filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	}))
-}
-
-// tree returns the files of dir by relative path, leaving out the
-// rewrite's own temp files and in-progress marker.
-func tree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = string(b)
-		return err
-	}))
-	return out
-}
-
-func withoutLeftovers(m map[string]string) map[string]string {
-	out := map[string]string{}
+// withoutLeftovers drops the rewrite's own temp files and in-progress marker.
+func withoutLeftovers(m map[string][]byte) map[string][]byte {
+	out := map[string][]byte{}
 	for k, v := range m {
 		base := filepath.Base(k)
 		if strings.HasPrefix(base, ".sparkckpt-tmp-") || base == ".sparkckpt-rewrite-in-progress" {
 			continue
 		}
 		out[k] = v
-	}
-	return out
-}
-
-// treeDiff lists the paths whose content differs, or that only one side has.
-func treeDiff(want, got map[string]string) []string {
-	var out []string
-	for k, v := range want {
-		if g, ok := got[k]; !ok {
-			out = append(out, "missing "+k)
-		} else if g != v {
-			out = append(out, "differs "+k)
-		}
-	}
-	for k := range got {
-		if _, ok := want[k]; !ok {
-			out = append(out, "extra "+k)
-		}
 	}
 	return out
 }
@@ -111,30 +61,30 @@ func TestRewriteCrash(t *testing.T) {
 	runs := 0
 	rng := rand.New(rand.NewSource(1))
 	for _, c := range cases {
-		orig := tree(t, c.src)
+		orig := tree.Snapshot(t, c.src)
 		// The complete rewrite, for reference.
 		ref := t.TempDir()
-		copyDir(t, c.src, ref)
+		tree.CopyInto(t, c.src, ref)
 		out, err := exec.Command(bin, "rewrite", ref, "--from", c.from, "--to", c.to, "--apply", "--backup-dir", ref+".bak").CombinedOutput()
 		require.NoError(t, err, string(out))
-		want := tree(t, ref)
+		want := tree.Snapshot(t, ref)
 		require.NotEqual(t, orig, want)
 
 		attempt := func(name string, kill func(*exec.Cmd), resume bool) {
 			runs++
 			work := filepath.Join(t.TempDir(), "ckpt")
-			copyDir(t, c.src, work)
+			tree.CopyInto(t, c.src, work)
 			bak := work + ".bak"
 			cmd := exec.Command(bin, "rewrite", work, "--from", c.from, "--to", c.to, "--apply", "--backup-dir", bak)
 			kill(cmd)
 			// Right after the crash: each file is the original or the new version.
-			now := withoutLeftovers(tree(t, work))
+			now := withoutLeftovers(tree.Snapshot(t, work))
 			for rel, b := range now {
-				assert.True(t, b == orig[rel] || b == want[rel], "%s: %s is neither original nor rewritten", name, rel)
+				assert.True(t, bytes.Equal(b, orig[rel]) || bytes.Equal(b, want[rel]), "%s: %s is neither original nor rewritten", name, rel)
 			}
 			jpath := filepath.Join(bak, "journal.json")
 			if _, err := os.Stat(jpath); errors.Is(err, fs.ErrNotExist) {
-				assert.Empty(t, treeDiff(orig, tree(t, work)), "%s: killed before the journal: nothing changed", name)
+				assert.Empty(t, tree.Diff(orig, tree.Snapshot(t, work)), "%s: killed before the journal: nothing changed", name)
 				return
 			}
 			flag, expect := "--undo", orig
@@ -143,11 +93,11 @@ func TestRewriteCrash(t *testing.T) {
 			}
 			out, err := exec.Command(bin, "rewrite", flag, jpath).CombinedOutput()
 			require.NoError(t, err, "%s: %s", name, out)
-			got := tree(t, work)
-			assert.Empty(t, treeDiff(expect, got), "%s: after %s", name, flag)
+			got := tree.Snapshot(t, work)
+			assert.Empty(t, tree.Diff(expect, got), "%s: after %s", name, flag)
 			for rel, b := range got {
 				if data, ok := crcfile.IsSidecar(filepath.Base(rel)); ok {
-					assert.NoError(t, crcfile.Verify([]byte(got[filepath.ToSlash(filepath.Join(filepath.Dir(rel), data))]), []byte(b)), "%s: %s", name, rel)
+					assert.NoError(t, crcfile.Verify(got[filepath.ToSlash(filepath.Join(filepath.Dir(rel), data))], b), "%s: %s", name, rel)
 				}
 			}
 		}

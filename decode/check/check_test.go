@@ -2,6 +2,7 @@ package check_test
 
 import (
 	"context"
+	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"os"
 	"path"
 	"path/filepath"
@@ -157,7 +158,7 @@ func TestRealTreesRelocated(t *testing.T) {
 	root := real.Root(t)
 	for _, rel := range realTrees(t) {
 		t.Run(rel, func(t *testing.T) {
-			dir := checktest.CopyTree(t, filepath.Join(root, rel))
+			dir := tree.Copy(t, filepath.Join(root, rel))
 			checktest.Relocate(t, dir, checktest.Prefix("file:", "hdfs://new-nn:8020"))
 			rep := runCheck(t, dir, check.Options{ExpectFS: []string{"hdfs://new-nn:8020"}})
 			assert.True(t, strings.HasPrefix(rep.CheckpointDir, "hdfs://new-nn:8020/"), rep.CheckpointDir)
@@ -184,8 +185,8 @@ func TestRealTreesRelocated(t *testing.T) {
 // checkpoint with the generated ckpt-hdfs write-ahead logs (receiver WAL
 // enabled) moved under its checkpointDir.
 func hdfsAppWithWAL(t *testing.T) string {
-	dir := checktest.CopyTree(t, generated("dstream/hdfs-app"))
-	checktest.CopyInto(t, generated("wal/ckpt-hdfs"), dir)
+	dir := tree.Copy(t, generated("dstream/hdfs-app"))
+	tree.CopyInto(t, generated("wal/ckpt-hdfs"), dir)
 	checktest.Relocate(t, dir, checktest.Prefix("hdfs://namenode.example:8020/user/spark/ckpt-hdfs", "hdfs://namenode.example.com:8020/user/spark/checkpoints/hdfs-app"))
 	return dir
 }
@@ -216,7 +217,7 @@ func TestBroken(t *testing.T) {
 		check  func(t *testing.T, rep *check.Report)
 	}
 	realTree := func(rel string) func(t *testing.T) string {
-		return func(t *testing.T) string { return checktest.CopyTree(t, filepath.Join(real.Root(t), rel)) }
+		return func(t *testing.T) string { return tree.Copy(t, filepath.Join(real.Root(t), rel)) }
 	}
 	const (
 		hmntj   = "hmntj-pysparkstream/checkpoint"                             // newest has no .bk, no .crc
@@ -367,7 +368,7 @@ func TestBroken(t *testing.T) {
 				f = find(t, rep, "pending-batch-not-in-wal")
 				assert.Contains(t, f.Message, "1 pending batch(es) of checkpoint-1700000010000 (1700000000000) are re-run on restart, but receivedBlockMetadata/ has no allocation for them")
 			}},
-		{name: "receiver app without its WAL", tree: func(t *testing.T) string { return checktest.CopyTree(t, generated("dstream/hdfs-app")) }, opts: hdfsExpect,
+		{name: "receiver app without its WAL", tree: func(t *testing.T) string { return tree.Copy(t, generated("dstream/hdfs-app")) }, opts: hdfsExpect,
 			want: []string{"info not-checked", "warning pending-batch-not-in-wal"}, ok: true,
 			check: func(t *testing.T, rep *check.Report) {
 				assert.Contains(t, find(t, rep, "pending-batch-not-in-wal").Message, "3 pending batch(es) of checkpoint-1700000010000 (1700000000000, 1700000005000, 1700000010000) are re-run on restart, but there is no receivedBlockMetadata/ directory")
@@ -422,7 +423,7 @@ func TestBroken(t *testing.T) {
 				assert.Equal(t, "receivedBlockMetadata/log-1700000000010-1700000060010", f.File)
 				assert.Equal(t, "offset 4", f.Location)
 			}},
-		{name: "WAL without checkpoint files: base inferred from the segments", tree: func(t *testing.T) string { return checktest.CopyTree(t, generated("wal/ckpt-hdfs")) },
+		{name: "WAL without checkpoint files: base inferred from the segments", tree: func(t *testing.T) string { return tree.Copy(t, generated("wal/ckpt-hdfs")) },
 			opts: check.Options{ExpectFS: []string{"hdfs://namenode.example:8020"}},
 			want: []string{"error no-checkpoint", "info wal-uncleaned-batches"},
 			check: func(t *testing.T, rep *check.Report) {
@@ -430,7 +431,7 @@ func TestBroken(t *testing.T) {
 				assert.Nil(t, rep.Chosen)
 				assert.Empty(t, rep.Newest)
 			}},
-		{name: "WAL without checkpoint files, segment deleted", tree: func(t *testing.T) string { return checktest.CopyTree(t, generated("wal/ckpt-hdfs")) },
+		{name: "WAL without checkpoint files, segment deleted", tree: func(t *testing.T) string { return tree.Copy(t, generated("wal/ckpt-hdfs")) },
 			opts: check.Options{ExpectFS: []string{"hdfs://namenode.example:8020"}},
 			break_: func(t *testing.T, dir string) {
 				require.NoError(t, os.RemoveAll(filepath.Join(dir, "receivedData")))
@@ -506,35 +507,15 @@ func findRole(t *testing.T, rep *check.Report, role string) check.Finding {
 // TestReadOnly: a check writes nothing.
 func TestReadOnly(t *testing.T) {
 	dir := hdfsAppWithWAL(t)
-	before := snapshot(t, dir)
+	before := tree.Snapshot(t, dir)
 	runCheck(t, dir, check.Options{ExpectFS: []string{"hdfs://new-nn:8020"}})
-	assert.Equal(t, before, snapshot(t, dir))
-}
-
-func snapshot(t *testing.T, dir string) map[string]string {
-	out := map[string]string{}
-	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		b := []byte{}
-		if d.Type().IsRegular() {
-			b, _ = os.ReadFile(p)
-		}
-		out[p] = info.Mode().String() + info.ModTime().String() + string(b)
-		return nil
-	}))
-	return out
+	assert.Equal(t, before, tree.Snapshot(t, dir))
 }
 
 // TestLocalReferences: file: URIs outside the tree are looked up in
 // Options.Local; missing there they are not-checked info, never errors.
 func TestLocalReferences(t *testing.T) {
-	dir := checktest.CopyTree(t, generated("dstream/local-app"))
+	dir := tree.Copy(t, generated("dstream/local-app"))
 	local := fstest.MapFS{
 		"tmp/sparkckpt/incoming/part-0001": {Data: []byte("a")},
 		"tmp/sparkckpt/incoming/part-0002": {Data: []byte("b")},
@@ -594,7 +575,7 @@ func TestFS(t *testing.T) {
 // TestEditedStringsStillDecode guards the test helper: an edited
 // checkpoint decodes with the new value.
 func TestEditedStringsStillDecode(t *testing.T) {
-	dir := checktest.CopyTree(t, generated("dstream/hdfs-app"))
+	dir := tree.Copy(t, generated("dstream/hdfs-app"))
 	checktest.EditCheckpoint(t, filepath.Join(dir, "checkpoint-1700000010000"), nil, func(s *javaser.Stream) {
 		checktest.ReplaceStrings(s, checktest.Prefix(hdfsNN, "hdfs://127.0.0.1:1"))
 	})

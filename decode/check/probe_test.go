@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"errors"
+	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"net"
 	"os"
 	"path/filepath"
@@ -137,7 +138,7 @@ func guardDial(t *testing.T, real ...string) func(ctx context.Context, network, 
 // localTree is the generated hdfs-app tree with its namenode at
 // hdfs://<nn> and its socket receiver at 127.0.0.1:9999.
 func localTree(t *testing.T, nn string) string {
-	dir := checktest.CopyTree(t, filepath.Join("..", "..", "fixtures", "generated", "dstream", "hdfs-app"))
+	dir := tree.Copy(t, filepath.Join("..", "..", "fixtures", "generated", "dstream", "hdfs-app"))
 	r := checktest.Prefix("hdfs://namenode.example.com:8020", "hdfs://"+nn)
 	host := func(s string) (string, bool) {
 		if s == "stream-source.example.com" {

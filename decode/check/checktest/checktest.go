@@ -8,7 +8,6 @@ package checktest
 import (
 	"bytes"
 	"encoding/binary"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,42 +20,6 @@ import (
 	"github.com/sparkckpt/sparkckpt/decode/pickle"
 	"github.com/sparkckpt/sparkckpt/decode/wal"
 )
-
-// CopyTree copies the directory src into a new temporary directory and
-// returns its path.
-func CopyTree(t testing.TB, src string) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), filepath.Base(src))
-	CopyInto(t, src, dst)
-	return dst
-}
-
-// CopyInto copies the directory src into dst (created if needed),
-// merging with what dst holds.
-func CopyInto(t testing.TB, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // WriteFile writes b to path and refreshes path's .crc sidecar if it has one.
 func WriteFile(t testing.TB, path string, b []byte) {
