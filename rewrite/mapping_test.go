@@ -65,3 +65,18 @@ func TestMapIdempotent(t *testing.T) {
 	assert.Equal(t, 0, n)
 	assert.Equal(t, once, twice)
 }
+
+func TestKindOfPath(t *testing.T) {
+	for rel, want := range map[string]string{
+		"checkpoint-1700000010000":           KindCheckpoint,
+		"checkpoint-1700000010000.bk":        KindCheckpoint,
+		"receivedBlockMetadata/log-1-2":      KindLog,
+		"receivedData/0/log-1-2":             "",
+		".checkpoint-1700000010000.crc":      "",
+		"3f0c2a9e/rdd-41/part-00000":         "",
+		"sub/checkpoint-1700000010000":       "",
+		"receivedBlockMetadata/.log-1-2.crc": "",
+	} {
+		assert.Equal(t, want, KindOfPath(rel), rel)
+	}
+}

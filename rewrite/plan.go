@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -231,4 +232,38 @@ func regularFiles(dir string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// KindOfPath returns the kind of a file by its slash-separated path
+// relative to the checkpoint directory: KindCheckpoint for checkpoint-<ms>
+// (and .bk) files, KindLog for receivedBlockMetadata/log-*, "" for files
+// the rewrite never changes (RDD data, receiver data logs, sidecars).
+func KindOfPath(rel string) string {
+	dir, base := path.Split(rel)
+	switch {
+	case dir == "" && len(dstream.Candidates([]string{base})) == 1:
+		return KindCheckpoint
+	case dir == "receivedBlockMetadata/" && len(wal.ListLogs([]string{base})) == 1:
+		return KindLog
+	}
+	return ""
+}
+
+// File rewrites the bytes of one file of a checkpoint directory, named by
+// its slash-separated path relative to the directory, exactly as Plan and
+// Apply do (same re-encoding and verification). out is nil when the file
+// does not change. Files of no rewritable kind come back unchanged.
+func File(rel string, in []byte, mp *Mapper) (out []byte, edits []Edit, err error) {
+	kind := KindOfPath(rel)
+	if kind == "" {
+		return nil, nil, nil
+	}
+	res, err := transform(kind, in, mp)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(res.unhandled) > 0 {
+		return nil, nil, fmt.Errorf("%s: a mapped prefix remains in bytes sparkckpt cannot re-encode safely, at offset %d: %q", rel, res.unhandled[0].Offset, res.unhandled[0].Context)
+	}
+	return res.out, res.edits, nil
 }
