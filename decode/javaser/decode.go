@@ -228,30 +228,26 @@ func (p *parser) blockData() (*BlockData, error) {
 	bd := &BlockData{Off: int64(p.pos)}
 	// Measure the run first, so a run of several records is copied once.
 	total, records := 0, 0
-	for q := p.pos; q < len(p.b); records++ {
-		var n int
+	for q := p.pos; q < len(p.b); {
+		var n, hdr int
 		switch p.b[q] {
 		case TCBlockData:
 			if q+2 > len(p.b) {
-				q = len(p.b)
-				continue
+				break
 			}
-			n, q = int(p.b[q+1]), q+2
+			n, hdr = int(p.b[q+1]), 2
 		case TCBlockDataLong:
 			if q+5 > len(p.b) {
-				q = len(p.b)
-				continue
+				break
 			}
-			n, q = int(int32(binary.BigEndian.Uint32(p.b[q+1:]))), q+5
-		default:
-			q = len(p.b)
-			continue
+			n, hdr = int(int32(binary.BigEndian.Uint32(p.b[q+1:]))), 5
 		}
-		if n < 0 || n > len(p.b)-q {
-			break // the loop below reports it
+		if hdr == 0 || n < 0 || n > len(p.b)-q-hdr {
+			break // not block data, or malformed: the loop below reports it
 		}
 		total += n
-		q += n
+		records++
+		q += hdr + n
 	}
 	if records > 1 {
 		bd.Data = make([]byte, 0, total)
