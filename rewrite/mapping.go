@@ -24,9 +24,8 @@ type Mapping struct {
 // boundary: "hdfs://nn:8020" matches "hdfs://nn:8020/x" and "hdfs://nn:8020"
 // but not "hdfs://nn:80200" or "hdfs://nn:8020x". The longest matching From
 // wins. Default ports are never assumed: "hdfs://nn" does not match
-// "hdfs://nn:8020". The local file system's two spellings are one place:
-// a From of "file:/x" (or "file:///x") matches both "file:/x/..." and
-// "file:///x/...".
+// "hdfs://nn:8020". The local file system's spellings are one place: a
+// From of "file:/x" (or "file:///x", "file://localhost/x") matches all three.
 type Mapper struct {
 	rules []rule    // longest first
 	first [256]bool // bytes a pattern can start with
@@ -97,15 +96,28 @@ func trimSlash(s string) string {
 	return s
 }
 
-// spellings returns the equivalent spellings of a prefix: file:/x and file:///x.
+// spellings returns the equivalent spellings of a prefix: the local file
+// system's file:/x, file:///x and file://localhost/x (Hadoop and Spark
+// write all three; the one given comes first).
 func spellings(from string) []string {
+	var path string
 	switch {
 	case strings.HasPrefix(from, "file:///"):
-		return []string{from, "file:/" + strings.TrimPrefix(from, "file:///")}
+		path = strings.TrimPrefix(from, "file://")
+	case strings.HasPrefix(from, "file://localhost/"):
+		path = strings.TrimPrefix(from, "file://localhost")
 	case strings.HasPrefix(from, "file:/") && !strings.HasPrefix(from, "file://"):
-		return []string{from, "file:///" + strings.TrimPrefix(from, "file:/")}
+		path = strings.TrimPrefix(from, "file:")
+	default:
+		return []string{from}
 	}
-	return []string{from}
+	out := []string{from}
+	for _, s := range []string{"file:" + path, "file://" + path, "file://localhost" + path} {
+		if s != from {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // under reports whether s equals prefix or continues it on a path boundary.

@@ -25,6 +25,7 @@ func TestMapBoundaries(t *testing.T) {
 		// file:/x and file:///x are one place
 		{"file:/home/u/ckpt/rdd-3", "hdfs://x:8020/ckpt/rdd-3"},
 		{"file:///home/u/ckpt", "hdfs://x:8020/ckpt"},
+		{"file://localhost/home/u/ckpt/a", "hdfs://x:8020/ckpt/a"},
 		{"file:/home/u/ckpt2", "file:/home/u/ckpt2"},
 		{"no uri here", "no uri here"},
 	} {
