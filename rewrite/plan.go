@@ -95,6 +95,10 @@ type Options struct {
 	Force bool
 }
 
+// ErrHalfRewritten means the mappings would leave a checkpoint half
+// rewritten: its checkpointDir moves but references under it do not follow.
+var ErrHalfRewritten = errors.New("the mappings would leave the checkpoint half rewritten")
+
 // ErrNotCheckpoint means the directory holds no checkpoint-<ms> file and no write-ahead log.
 var ErrNotCheckpoint = errors.New("not a Spark Streaming checkpoint directory")
 
@@ -264,6 +268,9 @@ func File(rel string, in []byte, mp *Mapper) (out []byte, edits []Edit, err erro
 	}
 	if len(res.unhandled) > 0 {
 		return nil, nil, fmt.Errorf("%s: a mapped prefix remains in bytes sparkckpt cannot re-encode safely, at offset %d: %q", rel, res.unhandled[0].Offset, res.unhandled[0].Context)
+	}
+	if res.inconsistent != "" {
+		return nil, nil, fmt.Errorf("%s: %w: %s", rel, ErrHalfRewritten, res.inconsistent)
 	}
 	return res.out, res.edits, nil
 }

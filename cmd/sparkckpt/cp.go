@@ -1,0 +1,391 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/sparkckpt/sparkckpt/decode/dstream"
+	"github.com/sparkckpt/sparkckpt/rewrite"
+	"github.com/sparkckpt/sparkckpt/store"
+	"github.com/sparkckpt/sparkckpt/store/copytree"
+	"github.com/sparkckpt/sparkckpt/store/hdfs"
+	"github.com/spf13/cobra"
+)
+
+type cpOptions struct {
+	rw              rewriteOptions // --from, --to, --map
+	skipUndecodable bool
+	parallel        int
+	verify          bool
+	noProgress      bool
+	timeout         time.Duration
+}
+
+const cpLong = `cp copies a checkpoint directory between the local disk and HDFS (either way, or HDFS to
+HDFS, or local to local) and relocates it on the way: with --map FROM=TO every URI is
+rewritten exactly as 'sparkckpt rewrite --apply' would (same matching, re-encoding and
+verification), so "copy, then fix the URIs" is one step.
+
+SRC and DST are local paths, file: URIs or hdfs:// URIs (hdfs://NAMENODE:PORT/path, an HA
+nameservice hdfs://NAMESERVICE/path, or hdfs:///path for fs.defaultFS). HDFS is configured
+as Hadoop is: HADOOP_CONF_DIR (or HADOOP_HOME) with core-site.xml and hdfs-site.xml,
+HADOOP_USER_NAME, and Kerberos through the ticket cache (kinit) when
+hadoop.security.authentication=kerberos.
+
+Never a partial destination: DST must not exist. Everything is written into a hidden
+temporary directory beside DST (.sparkckpt-tmp-cp-<name>-*), every file closed durably,
+rewritten files read back and compared, the copied tree compared with the source, and
+the directory renamed to DST last (atomic on the local disk and in the namenode). An error
+or Ctrl-C removes the temporary directory; a killed cp leaves it, and the next cp to the
+same DST names it.
+
+Checksum sidecars (.NAME.crc, Hadoop's LocalFileSystem): verified when read; dropped when
+copying to HDFS (it checksums blocks itself); created when copying from HDFS to the local
+disk for every file Spark writes through LocalFileSystem (all but write-ahead logs);
+recomputed for rewritten files.
+
+Exit status: 0 copied (warnings are printed), 2 nothing copied (usage, unreadable or
+undecodable source, unreachable namenode, DST exists).`
+
+func newCpCmd(g *globalOptions) *cobra.Command {
+	o := &cpOptions{}
+	cmd := &cobra.Command{
+		Use:   "cp SRC DST [--map FROM=TO]...",
+		Short: "Copy a checkpoint between the local disk and HDFS, relocating its URIs on the way",
+		Long:  cpLong,
+		Example: `  sparkckpt cp /backup/ckpt hdfs://emr-master:8020/user/hadoop/ckpt --map hdfs://ip-172-31-45-105.ec2.internal:8020=hdfs://emr-master:8020
+  sparkckpt cp hdfs://prod/user/spark/ckpt /restore/ckpt --map hdfs://prod=file:///restore --parallel 8
+  sparkckpt cp hdfs://old-nn:8020/ckpt hdfs://new-nn:8020/ckpt --map hdfs://old-nn:8020=hdfs://new-nn:8020`,
+		Args: exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCp(cmd, g, o, args[0], args[1])
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&o.rw.maps, "map", nil, "FROM=TO URI prefix mapping, as for rewrite (repeatable; the longest FROM wins)")
+	f.StringVar(&o.rw.from, "from", "", "URI prefix to replace (with --to; same as --map FROM=TO)")
+	f.StringVar(&o.rw.to, "to", "", "replacement for --from")
+	f.BoolVar(&o.skipUndecodable, "skip-undecodable", false, "copy checkpoint and log files that do not decode unchanged instead of stopping")
+	f.IntVar(&o.parallel, "parallel", 4, "files copied at once")
+	f.BoolVar(&o.verify, "verify", false, "read every copied file back and compare (rewritten files always are)")
+	f.BoolVar(&o.noProgress, "no-progress", false, "no progress bar (it is shown only on a terminal anyway)")
+	f.DurationVar(&o.timeout, "timeout", 0, "HDFS: time to reach each namenode (default ipc.client.connect.timeout, else 20s)")
+	return cmd
+}
+
+// cpResult is cp --json.
+type cpResult struct {
+	Source        string            `json:"source"`
+	Destination   string            `json:"destination"`
+	Mappings      []rewrite.Mapping `json:"mappings"`
+	CheckpointDir string            `json:"checkpointDir,omitempty"` // stored in the copy's newest readable checkpoint
+	Warnings      []string          `json:"warnings"`
+	*copytree.Report
+}
+
+func runCp(cmd *cobra.Command, g *globalOptions, o *cpOptions, srcArg, dstArg string) error {
+	var mp *rewrite.Mapper // none: a plain copy
+	var err error
+	if len(o.rw.maps) > 0 || o.rw.from != "" || o.rw.to != "" {
+		if mp, err = o.rw.mapper(); err != nil {
+			return &exitErr{code: exitError, err: usageError{err}}
+		}
+	}
+	if o.parallel < 1 {
+		return &exitErr{code: exitError, err: usageError{fmt.Errorf("--parallel must be at least 1")}}
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	st := newStores(ctx, os.Getenv, o.timeout)
+	defer st.Close()
+	src, err := st.open(srcArg)
+	if err != nil {
+		return &exitErr{code: exitError, err: err}
+	}
+	dst, err := st.open(dstArg)
+	if err != nil {
+		return &exitErr{code: exitError, err: err}
+	}
+	copts := copytree.Options{Mapper: mp, SkipUndecodable: o.skipUndecodable, Parallel: o.parallel, Verify: o.verify}
+	if h := crashHooks(); h != nil {
+		copts.Step = h.Step
+	}
+	var bar *progressBar
+	if w, ok := cmd.ErrOrStderr().(*os.File); ok && !o.noProgress && !g.json && isatty.IsTerminal(w.Fd()) {
+		bar = &progressBar{w: w}
+		copts.Progress = bar.update
+	}
+	rep, err := copytree.Copy(ctx, src.store, src.name, dst.store, dst.name, copts)
+	bar.clear()
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("interrupted: nothing was written at %s (the partial copy was removed)", dst.display)
+		} else if errors.Is(err, copytree.ErrExists) {
+			err = fmt.Errorf("%s exists: cp never overwrites (remove it, or copy to a new name)", dst.display)
+		}
+		return &exitErr{code: exitError, err: err}
+	}
+	res := cpResult{Source: src.display, Destination: dst.display, Mappings: []rewrite.Mapping{}, Warnings: []string{}, Report: rep}
+	if mp != nil {
+		res.Mappings = mp.Mappings()
+	}
+	res.CheckpointDir, res.Warnings = cpWarnings(dst, rep)
+	if g.json {
+		return writeJSON(cmd.OutOrStdout(), res)
+	}
+	renderCp(newPrinter(cmd), &res, o.parallel)
+	return nil
+}
+
+// cpWarnings reads the copy back as inspect would and says what needs attention.
+func cpWarnings(dst *location, rep *copytree.Report) (string, []string) {
+	var warns []string
+	for _, p := range rep.CRCMismatches {
+		warns = append(warns, fmt.Sprintf("%s %s in the source (Hadoop's LocalFileSystem refuses to read it); copied as it is", p.File, p.Error))
+	}
+	for _, p := range rep.Undecodable {
+		warns = append(warns, fmt.Sprintf("%s does not decode; copied unchanged: %s", p.File, p.Error))
+	}
+	for _, l := range rep.Leftovers {
+		warns = append(warns, fmt.Sprintf("%s is left over from an interrupted cp to the same destination; it is safe to delete", dst.displayName(l)))
+	}
+	fsys := store.FS(dst.store, dst.name)
+	ents, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return "", warns
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	_, f, _ := dstream.Choose(dstream.Candidates(names), func(name string) (*dstream.File, error) {
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		return dstream.Read(b, nil)
+	})
+	if f == nil || f.Checkpoint == nil {
+		return "", warns
+	}
+	dir := f.Checkpoint.CheckpointDir
+	if !sameURI(dir, dst.uri) {
+		warns = append(warns, fmt.Sprintf("the copy's checkpointDir is %s, not %s: Spark restarted from the copy keeps reading and writing %s (relocate with --map %s=%s)", dir, dst.uri, dir, dir, dst.uri))
+	}
+	return dir, warns
+}
+
+// sameURI compares URIs as the rewrite does (file:/x and file:///x are one place).
+func sameURI(a, b string) bool {
+	norm := func(s string) string {
+		s = strings.TrimRight(s, "/")
+		if rest, ok := strings.CutPrefix(s, "file:///"); ok {
+			return "file:/" + rest
+		}
+		return s
+	}
+	return norm(a) == norm(b)
+}
+
+func renderCp(p *printer, r *cpResult, parallel int) {
+	secs := r.Duration.Seconds()
+	rate := ""
+	if secs > 0 {
+		rate = fmt.Sprintf(", %s/s", humanBytes(int64(float64(r.BytesRead)/secs)))
+	}
+	p.printf("%s %s -> %s\n", p.good("copied"), r.Source, r.Destination)
+	rows := [][]string{
+		{"files", fmt.Sprintf("%d file(s) in %d dir(s), %s read, %s written in %s%s (%d in parallel)",
+			len(r.Files), r.Dirs, humanBytes(r.BytesRead), humanBytes(r.BytesWritten), r.Duration.Round(time.Millisecond), rate, parallel)},
+	}
+	if len(r.Mappings) > 0 {
+		var ms []string
+		for _, m := range r.Mappings {
+			ms = append(ms, m.From+" -> "+m.To)
+		}
+		rows = append(rows, []string{"rewritten", fmt.Sprintf("%d file(s), %d change(s) (%s)", r.Rewritten, r.Edits, strings.Join(ms, ", "))})
+	}
+	var sc []string
+	for _, k := range []string{"dropped", "created", "copied", "recomputed"} {
+		if n := r.Sidecars[k]; n > 0 {
+			sc = append(sc, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	if len(sc) > 0 {
+		rows = append(rows, []string{".crc", strings.Join(sc, ", ")})
+	}
+	rows = append(rows, []string{"verified", fmt.Sprintf("%d file(s) read back, the tree listed and compared, then renamed into place", r.Verified)})
+	if r.CheckpointDir != "" {
+		rows = append(rows, []string{"checkpointDir", r.CheckpointDir})
+	}
+	p.table("  ", rows)
+	for _, f := range r.Files {
+		if len(f.Edits) > 0 {
+			p.printf("  %s %s\n", p.bold(f.Path), p.dim(fmt.Sprintf("(%s, %d change(s), %d -> %d bytes)", f.Kind, len(f.Edits), f.Size, f.NewSize)))
+		}
+	}
+	for _, w := range r.Warnings {
+		p.printf("%s %s\n", p.warn("warning:"), w)
+	}
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// progressBar draws copy progress on a terminal, at most ten times a second.
+type progressBar struct {
+	w     io.Writer
+	mu    sync.Mutex
+	last  time.Time
+	start time.Time
+	drawn bool
+}
+
+func (b *progressBar) update(p copytree.Progress) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := time.Now()
+	if b.start.IsZero() {
+		b.start = now
+	}
+	if now.Sub(b.last) < 100*time.Millisecond && p.FilesDone < p.Files {
+		return
+	}
+	b.last = now
+	frac := 1.0
+	if p.Bytes > 0 {
+		frac = min(float64(p.BytesDone)/float64(p.Bytes), 1)
+	}
+	const width = 24
+	full := int(frac * width)
+	bar := strings.Repeat("=", full)
+	if full < width {
+		bar += ">" + strings.Repeat(" ", width-full-1)
+	}
+	rate := ""
+	if el := now.Sub(b.start).Seconds(); el > 0.2 {
+		rate = " " + humanBytes(int64(float64(p.BytesDone)/el)) + "/s"
+	}
+	cur := p.Current
+	if len(cur) > 30 {
+		cur = "..." + cur[len(cur)-27:]
+	}
+	fmt.Fprintf(b.w, "\r\x1b[K%3.0f%% [%s] %d/%d files %s/%s%s %s", frac*100, bar, p.FilesDone, p.Files, humanBytes(p.BytesDone), humanBytes(p.Bytes), rate, cur)
+	b.drawn = true
+}
+
+func (b *progressBar) clear() {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.drawn {
+		fmt.Fprint(b.w, "\r\x1b[K")
+	}
+}
+
+// location is a command-line path resolved to a store: a local path or
+// file: URI (the local disk, rooted at "/"), or an hdfs:// URI.
+type location struct {
+	store   store.Store
+	name    string // the store name
+	display string // for messages: the absolute local path, or the hdfs:// URI
+	uri     string // as Spark names it: file:/abs/path or hdfs://authority/path
+}
+
+// displayName shows another name of the same store.
+func (l *location) displayName(name string) string {
+	switch s := l.store.(type) {
+	case *hdfs.FS:
+		return s.Path(name)
+	case *store.Local:
+		return s.Path(name)
+	}
+	return name
+}
+
+// stores opens the stores that command-line paths live in, one
+// connection per HDFS file system. (Every command that takes a path can
+// use it; see the wiring notes in store's package documentation.)
+type stores struct {
+	ctx     context.Context
+	getenv  func(string) string
+	timeout time.Duration
+	cfg     *hdfs.Config
+	hdfs    map[string]*hdfs.FS
+	local   *store.Local
+}
+
+func newStores(ctx context.Context, getenv func(string) string, timeout time.Duration) *stores {
+	return &stores{ctx: ctx, getenv: getenv, timeout: timeout, hdfs: map[string]*hdfs.FS{}, local: store.NewLocal("/")}
+}
+
+func (s *stores) open(arg string) (*location, error) {
+	if hdfs.IsURI(arg) {
+		return s.openHDFS(arg)
+	}
+	p := arg
+	if rest, ok := strings.CutPrefix(arg, "file:"); ok {
+		p = "/" + strings.TrimLeft(rest, "/")
+	} else if i := strings.Index(arg, "://"); i > 0 && !strings.ContainsAny(arg[:i], "/.") {
+		return nil, usageError{fmt.Errorf("%s: %s:// is not supported: sparkckpt reads local paths, file: and hdfs:// URIs (copy from %s with its own tools first)", arg, arg[:i], arg[:i])}
+	}
+	name, err := store.LocalName(p)
+	if err != nil {
+		return nil, err
+	}
+	abs := s.local.Path(name)
+	return &location{store: s.local, name: name, display: abs, uri: "file:" + filepath.ToSlash(abs)}, nil
+}
+
+func (s *stores) openHDFS(arg string) (*location, error) {
+	authority, name, err := hdfs.Split(arg)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if s.cfg == nil {
+		if s.cfg, err = hdfs.LoadConfig(s.getenv); err != nil {
+			return nil, err
+		}
+		if s.timeout > 0 {
+			s.cfg.ConnectTimeout = s.timeout
+		}
+	}
+	f := s.hdfs[authority]
+	if f == nil {
+		if f, err = hdfs.Connect(s.ctx, s.cfg, authority); err != nil {
+			return nil, err
+		}
+		s.hdfs[authority] = f
+	}
+	return &location{store: f, name: name, display: f.Path(name), uri: f.Path(name)}, nil
+}
+
+func (s *stores) Close() {
+	for _, f := range s.hdfs {
+		f.Close()
+	}
+}

@@ -1,0 +1,740 @@
+// Package copytree copies a Spark checkpoint directory from one store to
+// another (local disk and HDFS, either way, or within one), rewriting
+// URIs on the way with the engine of package rewrite, so that a
+// checkpoint is moved and relocated in one step.
+//
+// # Guarantees
+//
+//   - Same rewrite as 'sparkckpt rewrite --apply': checkpoint files (and
+//     .bk) and receivedBlockMetadata/log-* are rewritten by rewrite.File,
+//     which re-encodes with the same codec and verifies the new bytes by
+//     decoding them; a file that does not decode, or keeps a mapped prefix
+//     in bytes the rewrite cannot re-encode, stops the copy (or, with
+//     SkipUndecodable, is copied unchanged and reported). RDD checkpoint
+//     data and receiver data logs are copied byte for byte.
+//   - Verified: every rewritten file is read back from the destination and
+//     compared (SHA-256) with what was written; with Options.Verify every
+//     file is. Before the destination appears, the copied tree is listed
+//     and compared with the source's, file by file and size by size.
+//   - Atomic: everything is written into a temporary directory beside the
+//     destination (.sparkckpt-tmp-cp-<name>-<random>, on the same file
+//     system), each file closed durably (fsync; on HDFS, every datanode
+//     acknowledgement and the namenode's complete), and the directory is
+//     renamed to the destination name last (rename(2) and fsync of the
+//     parent; HDFS rename2, atomic in the namenode). The destination name
+//     therefore holds either nothing or the complete copy. An error or a
+//     cancelled context removes the temporary directory; a killed process
+//     leaves it, hidden, with a name that says what it is; the next copy
+//     to the same destination reports it (Report.Leftovers).
+//
+// # Checksum sidecars
+//
+// Hadoop's LocalFileSystem keeps a .NAME.crc sidecar beside the files it
+// writes; HDFS has none (store.Checksummed). The sidecars of the source
+// are verified against their files while copying (a mismatch is reported
+// in Report.CRCMismatches and the bytes are copied as they are). Copying
+// to a store without sidecars drops them. Copying to the local disk from
+// a store without sidecars creates one for every file Spark writes through
+// LocalFileSystem (checkpoint files, RDD checkpoint files, everything but
+// the write-ahead logs receivedBlockMetadata/log-* and
+// receivedData/*/log-*, which Spark writes raw), exactly as Hadoop computes
+// them (CRC32 per 512 bytes, decode/crcfile). Local to local, a sidecar
+// goes where the source had one: recomputed for a rewritten file (with the
+// source's bytes per checksum), else copied.
+package copytree
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sparkckpt/sparkckpt/decode"
+	"github.com/sparkckpt/sparkckpt/decode/crcfile"
+	"github.com/sparkckpt/sparkckpt/decode/wal"
+	"github.com/sparkckpt/sparkckpt/rewrite"
+	"github.com/sparkckpt/sparkckpt/store"
+)
+
+// TempPrefix starts the name of the temporary directory of a copy.
+const TempPrefix = store.TempPrefix + "cp-"
+
+// Options configure Copy.
+type Options struct {
+	// Mapper rewrites URIs; nil (or no mappings) copies bytes as they are.
+	Mapper *rewrite.Mapper
+	// SkipUndecodable copies checkpoint and log files that do not decode
+	// (or keep a mapped prefix in bytes the rewrite cannot re-encode)
+	// unchanged, instead of stopping.
+	SkipUndecodable bool
+	// Parallel is the number of files copied at once; 4 if zero.
+	Parallel int
+	// Verify reads every copied file back, not only the rewritten ones.
+	Verify bool
+	// Progress, if set, is called (never concurrently) as bytes are copied.
+	Progress func(Progress)
+	// Step, if set, is called (never concurrently) after every durable
+	// step: "mkdir", "file REL", "verify", "rename". For crash tests.
+	Step func(step string)
+}
+
+// Progress is the state of a copy.
+type Progress struct {
+	Files, FilesDone int
+	Bytes, BytesDone int64
+	Current          string // a file being copied
+}
+
+// Report says what a copy did.
+type Report struct {
+	Files []FileReport `json:"files"`
+	// Rewritten counts files whose bytes changed; Edits their edits.
+	Rewritten int `json:"rewritten"`
+	Edits     int `json:"edits"`
+	// Bytes read from the source and written to the destination.
+	BytesRead    int64 `json:"bytesRead"`
+	BytesWritten int64 `json:"bytesWritten"`
+	Dirs         int   `json:"dirs"`
+	// Sidecars counts .crc sidecars by what happened to them: "dropped",
+	// "created", "copied", "recomputed".
+	Sidecars map[string]int `json:"sidecars"`
+	// CRCMismatches are source files that do not match their sidecar
+	// (Hadoop's LocalFileSystem refuses to read them); copied as they are.
+	CRCMismatches []Problem `json:"crcMismatches"`
+	// Undecodable are files copied unchanged under SkipUndecodable.
+	Undecodable []Problem `json:"undecodable"`
+	// Leftovers are temporary directories of earlier interrupted copies
+	// to the same destination (safe to delete).
+	Leftovers []string `json:"leftovers"`
+	// Verified counts files read back from the destination.
+	Verified int           `json:"verified"`
+	Duration time.Duration `json:"durationNs"`
+}
+
+// FileReport is one copied file.
+type FileReport struct {
+	Path    string         `json:"file"` // slash-separated, relative to the checkpoint directory
+	Kind    string         `json:"kind,omitempty"`
+	Size    int64          `json:"size"`
+	NewSize int64          `json:"newSize"`
+	SHA256  string         `json:"sha256"` // of the destination bytes
+	Edits   []rewrite.Edit `json:"edits,omitempty"`
+	Sidecar string         `json:"sidecar,omitempty"` // what happened to its .crc sidecar
+}
+
+// Problem is a file and what is wrong with it.
+type Problem struct {
+	File  string `json:"file"`
+	Error string `json:"error"`
+}
+
+// ErrExists means the destination already exists.
+var ErrExists = errors.New("destination exists (cp never overwrites: remove it or pick another name)")
+
+// entry is a source file.
+type entry struct {
+	rel     string
+	size    int64
+	perm    fs.FileMode
+	sidecar *entry // its .crc sidecar in the source, if any
+}
+
+type copier struct {
+	ctx      context.Context
+	src, dst store.Store
+	srcDir   string
+	tmp      string
+	o        Options
+	dstSums  bool // the destination keeps sidecars
+	srcSums  bool
+
+	mu       sync.Mutex // guards rep, prog, and serialises callbacks
+	rep      *Report
+	prog     Progress
+	expected map[string]int64 // rel -> size of every file written
+}
+
+// Copy copies the checkpoint directory srcDir of src to dstDir of dst,
+// which must not exist (its parent is created if missing). See the
+// package doc for what is guaranteed.
+func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, dstDir string, o Options) (*Report, error) {
+	start := time.Now()
+	if o.Parallel <= 0 {
+		o.Parallel = 4
+	}
+	if src == dst && (within(dstDir, srcDir) || within(srcDir, dstDir)) {
+		return nil, fmt.Errorf("%s and %s: one is inside the other", srcDir, dstDir)
+	}
+	if dstDir == "." {
+		return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
+	}
+	st, err := src.Stat(srcDir)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s: not a directory: cp copies a checkpoint directory", srcDir)
+	}
+	files, dirs, err := listTree(src, srcDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSource(files, o.Mapper); err != nil {
+		return nil, fmt.Errorf("%s: %w", srcDir, err)
+	}
+	if _, err := dst.Stat(dstDir); err == nil {
+		return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	parent := store.Dir(dstDir)
+	if err := dst.MkdirAll(parent, 0o755); err != nil {
+		return nil, err
+	}
+	c := &copier{ctx: ctx, src: src, dst: dst, srcDir: srcDir, o: o,
+		dstSums: store.UsesChecksumSidecars(dst), srcSums: store.UsesChecksumSidecars(src),
+		rep:      &Report{Files: []FileReport{}, Sidecars: map[string]int{}, CRCMismatches: []Problem{}, Undecodable: []Problem{}, Leftovers: []string{}},
+		expected: map[string]int64{}}
+	c.rep.Leftovers, _ = leftovers(dst, dstDir)
+	if c.tmp, err = store.MkdirTemp(dst, parent, TempPrefix+path.Base(dstDir)+"-", 0o755); err != nil {
+		return nil, err
+	}
+	if err := c.run(files, dirs); err != nil {
+		store.RemoveAll(dst, c.tmp)
+		return nil, err
+	}
+	if err := dst.Rename(c.tmp, dstDir); err != nil {
+		store.RemoveAll(dst, c.tmp)
+		if errors.Is(err, fs.ErrExist) {
+			return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
+		}
+		return nil, err
+	}
+	c.step("rename")
+	c.rep.Duration = time.Since(start)
+	sort.Slice(c.rep.Files, func(i, j int) bool { return c.rep.Files[i].Path < c.rep.Files[j].Path })
+	return c.rep, nil
+}
+
+// within reports whether store name a is b or under it.
+func within(a, b string) bool {
+	return a == b || b == "." || strings.HasPrefix(a, b+"/")
+}
+
+// leftovers lists temporary directories of earlier copies to dstDir.
+func leftovers(dst store.Store, dstDir string) ([]string, error) {
+	ents, err := dst.ReadDir(store.Dir(dstDir))
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), TempPrefix+path.Base(dstDir)+"-") {
+			out = append(out, store.Join(store.Dir(dstDir), e.Name()))
+		}
+	}
+	return out, nil
+}
+
+// listTree lists the files (with their sidecars attached) and the
+// directories under dir, relative to it.
+func listTree(s store.Store, dir string) ([]*entry, []string, error) {
+	var files []*entry
+	var dirs []string
+	var walk func(rel string) error
+	walk = func(rel string) error {
+		ents, err := s.ReadDir(store.Join(dir, rel))
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			r := store.Join(rel, e.Name())
+			if rel == "." {
+				r = e.Name()
+			}
+			switch {
+			case e.IsDir():
+				dirs = append(dirs, r)
+				if err := walk(r); err != nil {
+					return err
+				}
+			case e.Type().IsRegular():
+				info, err := e.Info()
+				if err != nil {
+					return err
+				}
+				files = append(files, &entry{rel: r, size: info.Size(), perm: info.Mode().Perm()})
+			}
+		}
+		return nil
+	}
+	if err := walk("."); err != nil {
+		return nil, nil, err
+	}
+	byRel := map[string]*entry{}
+	for _, f := range files {
+		byRel[f.rel] = f
+	}
+	var out []*entry
+	for _, f := range files {
+		d, base := path.Split(f.rel)
+		if data, ok := crcfile.IsSidecar(base); ok {
+			if owner := byRel[d+data]; owner != nil {
+				owner.sidecar = f
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out, dirs, nil
+}
+
+// checkSource refuses trees a copy must not make a relocated copy of.
+func checkSource(files []*entry, mp *rewrite.Mapper) error {
+	rewritable := false
+	for _, f := range files {
+		if f.rel == rewrite.MarkerName {
+			return fmt.Errorf("an earlier 'sparkckpt rewrite' of this directory was interrupted (%s): complete it with --resume or roll it back with --undo first", rewrite.MarkerName)
+		}
+		top, _, _ := strings.Cut(f.rel, "/")
+		// DStream files, or a Structured Streaming checkpoint or file sink log.
+		if rewrite.KindOfPath(f.rel) != "" || top == "offsets" || top == "_spark_metadata" {
+			rewritable = true
+		}
+	}
+	if !rewritable && mp != nil && len(mp.Mappings()) > 0 {
+		return fmt.Errorf("%w: no checkpoint-<ms> file, no receivedBlockMetadata/log-*, no offsets/ and no _spark_metadata/, so --map would change nothing", rewrite.ErrNotCheckpoint)
+	}
+	return nil
+}
+
+// isLog reports whether rel is a write-ahead log, which Spark writes
+// through the raw local file system (no sidecar).
+func isLog(rel string) bool {
+	dir, base := path.Split(rel)
+	parts := strings.Split(strings.TrimSuffix(dir, "/"), "/")
+	inLogDir := dir == "receivedBlockMetadata/" || len(parts) == 2 && parts[0] == "receivedData"
+	return inLogDir && len(wal.ListLogs([]string{base})) == 1
+}
+
+func (c *copier) step(s string) {
+	if c.o.Step == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.o.Step(s)
+}
+
+func (c *copier) progress(current string, files int, n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.prog.FilesDone += files
+	c.prog.BytesDone += n
+	if current != "" {
+		c.prog.Current = current
+	}
+	if c.o.Progress != nil {
+		c.o.Progress(c.prog)
+	}
+}
+
+func (c *copier) run(files []*entry, dirs []string) error {
+	for _, d := range dirs {
+		if err := c.dst.MkdirAll(store.Join(c.tmp, d), 0o755); err != nil {
+			return err
+		}
+	}
+	c.rep.Dirs = len(dirs)
+	c.step("mkdir")
+	c.prog.Files = len(files)
+	for _, f := range files {
+		c.prog.Bytes += f.size
+		if f.sidecar != nil {
+			c.prog.Bytes += f.sidecar.size
+		}
+	}
+	c.progress("", 0, 0)
+
+	ctx, cancel := context.WithCancel(c.ctx)
+	defer cancel()
+	jobs := make(chan *entry)
+	errs := make(chan error, c.o.Parallel)
+	var wg sync.WaitGroup
+	for range c.o.Parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range jobs {
+				if err := c.copyFile(ctx, f); err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+	// Largest first, so the pool ends together; ties in path order.
+	order := append([]*entry(nil), files...)
+	sort.SliceStable(order, func(i, j int) bool { return order[i].size > order[j].size })
+feed:
+	for _, f := range order {
+		select {
+		case jobs <- f:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	if err := c.ctx.Err(); err != nil {
+		return err
+	}
+	if err := c.verifyTree(); err != nil {
+		return err
+	}
+	c.step("verify")
+	return nil
+}
+
+// copyFile copies one file and its sidecar into the temporary directory.
+func (c *copier) copyFile(ctx context.Context, f *entry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	kind := rewrite.KindOfPath(f.rel)
+	var srcSidecar []byte
+	if f.sidecar != nil {
+		b, err := store.ReadFile(c.src, store.Join(c.srcDir, f.sidecar.rel))
+		if err != nil {
+			return err
+		}
+		srcSidecar = b
+	}
+	fr := FileReport{Path: f.rel, Kind: kind, Size: f.size}
+	var written []byte // the destination bytes, when held in memory
+	var srcCRC *crcChunker
+	var err error
+	if kind != "" {
+		written, srcCRC, err = c.rewriteFile(f, srcSidecar, &fr)
+	} else {
+		srcCRC, err = c.streamFile(ctx, f, srcSidecar, &fr)
+	}
+	if err != nil {
+		return err
+	}
+	if err := c.sidecar(f, srcSidecar, srcCRC, written, &fr); err != nil {
+		return err
+	}
+	if kind != "" && fr.Edits != nil || c.o.Verify {
+		if err := c.verifyFile(f.rel, fr.SHA256); err != nil {
+			return err
+		}
+	}
+	c.mu.Lock()
+	c.rep.Files = append(c.rep.Files, fr)
+	if fr.Edits != nil {
+		c.rep.Rewritten++
+		c.rep.Edits += len(fr.Edits)
+	}
+	c.rep.BytesRead += f.size
+	c.rep.BytesWritten += fr.NewSize
+	c.expected[f.rel] = fr.NewSize
+	c.mu.Unlock()
+	c.step("file " + f.rel)
+	c.progress(f.rel, 1, 0)
+	return nil
+}
+
+// rewriteFile reads a checkpoint or log file whole, rewrites it and writes the result.
+func (c *copier) rewriteFile(f *entry, srcSidecar []byte, fr *FileReport) ([]byte, *crcChunker, error) {
+	in, err := store.ReadFile(c.src, store.Join(c.srcDir, f.rel))
+	if err != nil {
+		return nil, nil, err
+	}
+	c.progress(f.rel, 0, int64(len(in)))
+	var srcCRC *crcChunker
+	if srcSidecar != nil {
+		srcCRC = newChunker(sidecarBPC(srcSidecar))
+		srcCRC.Write(in)
+	}
+	out := in
+	if c.o.Mapper != nil && len(c.o.Mapper.Mappings()) > 0 {
+		nb, edits, err := rewrite.File(f.rel, in, c.o.Mapper)
+		switch {
+		case err != nil && c.o.SkipUndecodable:
+			c.mu.Lock()
+			c.rep.Undecodable = append(c.rep.Undecodable, Problem{File: f.rel, Error: decode.WithFile(err, f.rel).Error()})
+			c.mu.Unlock()
+		case err != nil:
+			return nil, nil, fmt.Errorf("%w (copy it unchanged with --skip-undecodable)", decode.WithFile(err, f.rel))
+		case nb != nil:
+			out, fr.Edits = nb, edits
+		}
+	}
+	if err := c.write(f.rel, f.perm, bytes.NewReader(out)); err != nil {
+		return nil, nil, err
+	}
+	fr.NewSize = int64(len(out))
+	fr.SHA256 = hashHex(out)
+	return out, srcCRC, nil
+}
+
+// streamFile copies a file the rewrite never changes, without holding it.
+func (c *copier) streamFile(ctx context.Context, f *entry, srcSidecar []byte, fr *FileReport) (*crcChunker, error) {
+	r, err := c.src.Open(store.Join(c.srcDir, f.rel))
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	h := sha256.New()
+	ws := []io.Writer{h}
+	var srcCRC *crcChunker
+	if srcSidecar != nil {
+		srcCRC = newChunker(sidecarBPC(srcSidecar))
+		ws = append(ws, srcCRC)
+	} else if c.createsSidecar(f) {
+		// The bytes do not change: the chunker of the source is the destination's.
+		srcCRC = newChunker(crcfile.DefaultBytesPerChecksum)
+		ws = append(ws, srcCRC)
+	}
+	counted := &progressReader{ctx: ctx, r: r, c: c, rel: f.rel}
+	if err := c.write(f.rel, f.perm, io.TeeReader(counted, io.MultiWriter(ws...))); err != nil {
+		return nil, err
+	}
+	if counted.n != f.size {
+		return nil, fmt.Errorf("%s: read %d bytes, the listing said %d (changed while copying?)", store.Join(c.srcDir, f.rel), counted.n, f.size)
+	}
+	fr.NewSize = counted.n
+	fr.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return srcCRC, nil
+}
+
+type progressReader struct {
+	ctx context.Context
+	r   io.Reader
+	c   *copier
+	rel string
+	n   int64
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	if err := p.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	if n > 0 {
+		p.c.progress(p.rel, 0, int64(n))
+	}
+	return n, err
+}
+
+// write creates rel in the temporary directory from r, durably.
+func (c *copier) write(rel string, perm fs.FileMode, r io.Reader) error {
+	if perm == 0 {
+		perm = 0o644
+	}
+	name := store.Join(c.tmp, rel)
+	w, err := c.dst.Create(name, perm)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 256<<10)
+	if _, err := io.CopyBuffer(onlyWriter{w}, r, buf); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// onlyWriter hides ReadFrom so that CopyBuffer uses our buffer size.
+type onlyWriter struct{ io.Writer }
+
+// createsSidecar reports whether the destination gets a sidecar the
+// source does not have: copying to the local disk from a store without
+// sidecars, for files Spark writes through LocalFileSystem.
+func (c *copier) createsSidecar(f *entry) bool {
+	return c.dstSums && !c.srcSums && f.sidecar == nil && !isLog(f.rel) && !store.IsTemp(path.Base(f.rel))
+}
+
+// sidecar verifies the source sidecar and writes the destination's.
+func (c *copier) sidecar(f *entry, srcSidecar []byte, srcCRC *crcChunker, written []byte, fr *FileReport) error {
+	var out []byte
+	switch {
+	case srcSidecar != nil:
+		matches := srcCRC != nil && bytes.Equal(srcCRC.Sidecar(), srcSidecar)
+		if !matches {
+			msg := "does not match its .crc sidecar"
+			if _, err := crcfile.Parse(srcSidecar); err != nil {
+				msg = "has a .crc sidecar Hadoop cannot parse: " + err.Error()
+			}
+			c.mu.Lock()
+			c.rep.CRCMismatches = append(c.rep.CRCMismatches, Problem{File: f.rel, Error: msg})
+			c.mu.Unlock()
+		}
+		switch {
+		case !c.dstSums:
+			fr.Sidecar = "dropped"
+		case fr.Edits != nil:
+			out = crcfile.Compute(written, sidecarBPC(srcSidecar))
+			fr.Sidecar = "recomputed"
+		default:
+			out = srcSidecar
+			fr.Sidecar = "copied"
+		}
+		c.progress("", 0, int64(len(srcSidecar)))
+	case c.createsSidecar(f):
+		if written != nil {
+			out = crcfile.Compute(written, crcfile.DefaultBytesPerChecksum)
+		} else {
+			out = srcCRC.Sidecar()
+		}
+		fr.Sidecar = "created"
+	}
+	if fr.Sidecar != "" {
+		c.mu.Lock()
+		c.rep.Sidecars[fr.Sidecar]++
+		c.mu.Unlock()
+	}
+	if out == nil {
+		return nil
+	}
+	rel := crcfile.SidecarName(f.rel)
+	perm := f.perm
+	if f.sidecar != nil {
+		perm = f.sidecar.perm
+	}
+	if err := c.write(rel, perm, bytes.NewReader(out)); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.expected[rel] = int64(len(out))
+	c.mu.Unlock()
+	return nil
+}
+
+func sidecarBPC(sidecar []byte) int {
+	if s, err := crcfile.Parse(sidecar); err == nil {
+		return s.BytesPerChecksum
+	}
+	return crcfile.DefaultBytesPerChecksum
+}
+
+// verifyFile reads rel back from the destination and compares its hash.
+func (c *copier) verifyFile(rel, want string) error {
+	r, err := c.dst.Open(store.Join(c.tmp, rel))
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	h := sha256.New()
+	if _, err := io.CopyBuffer(h, r, make([]byte, 256<<10)); err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		return fmt.Errorf("verify: %s: the destination holds other bytes than were written (sha256 %s, wrote %s)", store.Join(c.tmp, rel), got, want)
+	}
+	c.mu.Lock()
+	c.rep.Verified++
+	c.mu.Unlock()
+	return nil
+}
+
+// verifyTree lists the temporary directory and compares it with what was written.
+func (c *copier) verifyTree() error {
+	files, _, err := listTree(c.dst, c.tmp)
+	if err != nil {
+		return err
+	}
+	got := map[string]int64{}
+	for _, f := range files {
+		got[f.rel] = f.size
+		if f.sidecar != nil {
+			got[f.sidecar.rel] = f.sidecar.size
+		}
+	}
+	var problems []string
+	for rel, size := range c.expected {
+		if g, ok := got[rel]; !ok {
+			problems = append(problems, "missing "+rel)
+		} else if g != size {
+			problems = append(problems, fmt.Sprintf("%s has %d bytes, %d were written", rel, g, size))
+		}
+	}
+	for rel := range got {
+		if _, ok := c.expected[rel]; !ok {
+			problems = append(problems, "unexpected "+rel)
+		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return fmt.Errorf("verify: the copy in %s differs from what was written: %s", c.tmp, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func hashHex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// crcChunker computes a Hadoop sidecar while bytes stream through it,
+// the same bytes as crcfile.Compute.
+type crcChunker struct {
+	bpc     int
+	partial []byte
+	sums    []byte
+}
+
+func newChunker(bpc int) *crcChunker {
+	if bpc <= 0 {
+		bpc = crcfile.DefaultBytesPerChecksum
+	}
+	return &crcChunker{bpc: bpc, partial: make([]byte, 0, bpc)}
+}
+
+func (k *crcChunker) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if len(k.partial) == 0 && len(p) >= k.bpc {
+			k.sums = binary.BigEndian.AppendUint32(k.sums, crc32.ChecksumIEEE(p[:k.bpc]))
+			p = p[k.bpc:]
+			continue
+		}
+		m := min(k.bpc-len(k.partial), len(p))
+		k.partial = append(k.partial, p[:m]...)
+		p = p[m:]
+		if len(k.partial) == k.bpc {
+			k.sums = binary.BigEndian.AppendUint32(k.sums, crc32.ChecksumIEEE(k.partial))
+			k.partial = k.partial[:0]
+		}
+	}
+	return n, nil
+}
+
+// Sidecar returns the sidecar of everything written so far.
+func (k *crcChunker) Sidecar() []byte {
+	out := append([]byte(crcfile.Magic), 0, 0, 0, 0)
+	binary.BigEndian.PutUint32(out[4:], uint32(k.bpc))
+	out = append(out, k.sums...)
+	if len(k.partial) > 0 {
+		out = binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(k.partial))
+	}
+	return out
+}
