@@ -17,7 +17,7 @@ import (
 	"github.com/sparkckpt/sparkckpt/decode/dstream"
 	"github.com/sparkckpt/sparkckpt/rewrite"
 	"github.com/sparkckpt/sparkckpt/store"
-	"github.com/sparkckpt/sparkckpt/store/copytree"
+	"github.com/sparkckpt/sparkckpt/rewrite/copytree"
 	"github.com/sparkckpt/sparkckpt/store/hdfs"
 	"github.com/spf13/cobra"
 )

@@ -18,7 +18,7 @@ import (
 	"github.com/sparkckpt/sparkckpt/decode/crcfile"
 	"github.com/sparkckpt/sparkckpt/fixtures/real"
 	"github.com/sparkckpt/sparkckpt/fixtures/tree"
-	"github.com/sparkckpt/sparkckpt/store/copytree"
+	"github.com/sparkckpt/sparkckpt/rewrite/copytree"
 	"github.com/sparkckpt/sparkckpt/store/hdfs/hdfstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -20,7 +20,7 @@ import (
 	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"github.com/sparkckpt/sparkckpt/rewrite"
 	"github.com/sparkckpt/sparkckpt/store"
-	"github.com/sparkckpt/sparkckpt/store/copytree"
+	"github.com/sparkckpt/sparkckpt/rewrite/copytree"
 	"github.com/sparkckpt/sparkckpt/store/hdfs"
 	"github.com/sparkckpt/sparkckpt/store/hdfs/hdfstest"
 	"github.com/stretchr/testify/assert"
