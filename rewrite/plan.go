@@ -151,8 +151,16 @@ func NewPlan(root string, mp *Mapper, o Options) (*Plan, error) {
 	for _, l := range wal.ListLogs(logNames) {
 		targets = append(targets, struct{ rel, kind string }{"receivedBlockMetadata/" + l.Name, KindLog})
 	}
-	if len(targets) == 0 {
-		return nil, fmt.Errorf("%s: %w: no checkpoint-<ms> file and no receivedBlockMetadata/log-*", root, ErrNotCheckpoint)
+	// Structured Streaming checkpoints and file sink logs (structured.go):
+	// their URI-bearing logs; a structured directory with none is a plan
+	// with nothing to change, not an error.
+	sTargets, isStructured, err := structuredTargets(root)
+	if err != nil {
+		return nil, err
+	}
+	targets = append(targets, sTargets...)
+	if len(targets) == 0 && !isStructured {
+		return nil, fmt.Errorf("%s: %w: no checkpoint-<ms> file, no receivedBlockMetadata/log-*, no offsets/ and no _spark_metadata/", root, ErrNotCheckpoint)
 	}
 	for _, t := range targets {
 		if err := p.addFile(root, t.rel, t.kind, mp); err != nil {
@@ -214,6 +222,9 @@ func transform(kind string, in []byte, mp *Mapper) (*result, error) {
 	if kind == KindLog {
 		return transformLog(in, mp)
 	}
+	if isStructuredKind(kind) { // Structured Streaming logs (structured.go)
+		return transformStructured(kind, in, mp)
+	}
 	return transformCheckpoint(in, mp)
 }
 
@@ -240,7 +251,8 @@ func regularFiles(dir string) ([]string, error) {
 
 // KindOfPath returns the kind of a file by its slash-separated path
 // relative to the checkpoint directory: KindCheckpoint for checkpoint-<ms>
-// (and .bk) files, KindLog for receivedBlockMetadata/log-*, "" for files
+// (and .bk) files, KindLog for receivedBlockMetadata/log-*, the structured
+// kinds for file source/sink logs and operator metadata v2, "" for files
 // the rewrite never changes (RDD data, receiver data logs, sidecars).
 func KindOfPath(rel string) string {
 	dir, base := path.Split(rel)
@@ -250,7 +262,7 @@ func KindOfPath(rel string) string {
 	case dir == "receivedBlockMetadata/" && len(wal.ListLogs([]string{base})) == 1:
 		return KindLog
 	}
-	return ""
+	return structuredKindOfPath(rel) // Structured Streaming logs (structured.go)
 }
 
 // File rewrites the bytes of one file of a checkpoint directory, named by

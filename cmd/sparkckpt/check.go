@@ -16,6 +16,7 @@ type checkOptions struct {
 	probe        bool
 	probeTimeout time.Duration
 	codec        codecFlag
+	structured   structuredCheckOptions // structured.go
 }
 
 // checkDial replaces the prober's dialer in tests; nil means net.Dialer.
@@ -44,6 +45,14 @@ location, and a fix, often a ready sparkckpt command line):
 URIs under the checkpointDir stored in the checkpoint (e.g. hdfs://old-nn:8020/user/x/ckpt)
 are looked up at the same relative path under PATH; local file: paths elsewhere are
 looked up on this machine; other references cannot be checked here (info).
+
+A Structured Streaming checkpoint (offsets/) is checked for what a restart reads: offsets
+against commits (the batch that re-runs), that the state of the last committed batch can
+be rebuilt for every partition (snapshot + delta chain, or RocksDB zip + changelog
+lineage, every file on it decoded), that every log parses with a version --spark-version
+reads, file source logs, .crc sidecars, leftovers, and absolute URIs against --expect-fs;
+--sink adds a file sink's _spark_metadata log. A directory holding both kinds is checked
+as both. The structured finding codes are listed in 'go doc ./decode/structured Check'.
 
 Exit status: 0 if no finding is an error (warnings and info alone pass), 1 if any
 finding is an error (recovery will fail or restore older state), 2 if PATH cannot
@@ -76,6 +85,11 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 			if o.probeTimeout <= 0 {
 				return &exitErr{code: exitError, err: usageError{fmt.Errorf("--probe-timeout must be positive, got %s", o.probeTimeout)}}
 			}
+			// Structured Streaming checkpoints, file sink logs and mixed
+			// directories (structured.go).
+			if done, err := runStructuredCheck(cmd, g, args[0], o, &o.structured, force); done {
+				return err
+			}
 			rep, err := check.Dir(cmd.Context(), args[0], check.Options{
 				ExpectFS:     o.expectFS,
 				Codec:        force,
@@ -105,6 +119,7 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 	cmd.Flags().StringVar(&o.codec.name, "codec", "auto", `the codec the restarting application reads with (its spark.io.compression.codec):
 lz4, snappy, zstd, lzf or a Spark codec class name; "auto" (the default) takes the
 value stored in the checkpoint's conf, else Spark's default (lz4; snappy for 1.x)`)
+	addStructuredCheckFlags(cmd.Flags(), &o.structured) // structured.go
 	return cmd
 }
 

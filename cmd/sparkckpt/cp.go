@@ -16,8 +16,8 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/sparkckpt/sparkckpt/decode/dstream"
 	"github.com/sparkckpt/sparkckpt/rewrite"
-	"github.com/sparkckpt/sparkckpt/store"
 	"github.com/sparkckpt/sparkckpt/rewrite/copytree"
+	"github.com/sparkckpt/sparkckpt/store"
 	"github.com/sparkckpt/sparkckpt/store/hdfs"
 	"github.com/spf13/cobra"
 )

@@ -53,6 +53,9 @@ unless --show-secrets. --json prints the full model (schema in the README).`,
 			if r, ok := rep.(*dstreamReport); ok && !o.showSecrets {
 				r.maskSecrets()
 			}
+			if r, ok := rep.(*mixedReport); ok && !o.showSecrets { // structured.go
+				r.DStream.maskSecrets()
+			}
 			if g.json {
 				return writeJSON(cmd.OutOrStdout(), rep)
 			}
@@ -152,6 +155,11 @@ func inspectAny(path string, force *codec.Kind) (report, error) {
 	case st.IsDir() && (filepath.Base(filepath.Clean(path)) == "receivedBlockMetadata" || isDataLog(path)):
 		return inspectWALDir(path)
 	}
+	// Structured Streaming checkpoints (and mixed directories), file sink
+	// logs and their files (structured.go).
+	if rep, ok, err := inspectStructured(path, force); ok {
+		return rep, err
+	}
 	rep, err := inspectPath(path, force)
 	if err != nil {
 		return nil, err
@@ -204,8 +212,8 @@ func notCheckpointDir(path string, names []string) error {
 	for _, n := range names {
 		has[n] = true
 	}
-	if st, err := os.Stat(filepath.Join(path, "offsets")); err == nil && st.IsDir() || has["metadata"] {
-		return fmt.Errorf("%s looks like a Structured Streaming checkpoint (offsets/, metadata); sparkckpt does not decode those yet", path)
+	if has["metadata"] { // offsets/ directories are handled by structured.go
+		return fmt.Errorf("%s has a metadata file but no offsets/ directory: not a Structured Streaming checkpoint (and no checkpoint-<ms> files: not a DStream one)", path)
 	}
 	return fmt.Errorf("%s is not a DStream checkpoint directory: it has no checkpoint-<ms> files", path)
 }

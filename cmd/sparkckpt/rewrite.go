@@ -19,6 +19,7 @@ type rewriteOptions struct {
 	skipUndecodable bool
 	force           bool
 	undo, resume    string
+	sinks           []string // structured.go
 }
 
 const rewriteLong = `rewrite relocates a Spark Streaming checkpoint: it replaces URI prefixes everywhere the
@@ -46,6 +47,12 @@ then replaces each file atomically after verifying its new bytes by decoding the
 'sparkckpt rewrite --undo JOURNAL' restores the exact original bytes; an interrupted
 rewrite (crash, kill -9) is completed with --resume JOURNAL or rolled back with --undo.
 Running the same rewrite twice changes nothing the second time.
+
+Structured Streaming checkpoints (offsets/): the "path" of every file source log entry
+(sources/<n>/, compact files included, so compaction stays consistent) and the state
+schema paths of transformWithState operator metadata (state/<op>/_metadata/v2); a file
+sink's output directory (PATH, or --sink with the checkpoint): the "path" of every
+_spark_metadata entry. Only those JSON strings change; every other byte stays.
 
 Refused: a directory that is not a checkpoint, files that do not decode (listed; rewrite
 the rest with --skip-undecodable), a mapped prefix left in bytes sparkckpt cannot re-encode,
@@ -102,6 +109,9 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 			}
 			ro := rewrite.Options{SkipUndecodable: o.skipUndecodable, Force: o.force}
 			refusal := plan.Refusal(ro)
+			if len(o.sinks) > 0 { // file sink logs with the checkpoint (structured.go)
+				return runRewriteWithSinks(cmd, g, o, plan, refusal, mp, hooks)
+			}
 			res := rewriteResult{Plan: plan, Applied: false}
 			if o.apply && refusal == nil && len(plan.Files) > 0 {
 				dir := o.backupDir
@@ -141,6 +151,7 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 	f.BoolVar(&o.force, "force", false, "rewrite even if a mapped prefix remains in bytes sparkckpt cannot re-encode, or the mappings leave the checkpoint half rewritten")
 	f.StringVar(&o.undo, "undo", "", "restore the original bytes of every file of this journal")
 	f.StringVar(&o.resume, "resume", "", "complete the interrupted rewrite of this journal")
+	f.StringArrayVar(&o.sinks, "sink", nil, "Structured Streaming: also rewrite this file sink output directory's _spark_metadata log\n(repeatable; each gets its own journal)")
 	return cmd
 }
 

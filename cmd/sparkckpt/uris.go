@@ -27,6 +27,9 @@ write-ahead logs and RDD recovery); the others are values baked into the applica
 (conf, outputs inside functions). PATH is a checkpoint file, a write-ahead-log file, or a directory;
 for a checkpoint directory every checkpoint-* file (and .bk) and every driver log
 (receivedBlockMetadata/log-*, whose block events store WAL segment URIs) is read.
+For a Structured Streaming checkpoint (offsets/): the files its file sources have seen
+(sources/<n>/) and transformWithState schema paths (state/<op>/_metadata/v2); for a file
+sink's output directory (or its _spark_metadata): the output files it committed.
 
 --json prints an array of {uri, scheme, authority, file, location, role, source}.`,
 		Example: `  sparkckpt uris /restore/ckpt
@@ -59,6 +62,13 @@ func collectURIs(path string, force *codec.Kind) ([]dstream.Reference, []string,
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, nil, err
+	}
+	// Structured Streaming checkpoints, file sink logs and their files
+	// (structured.go); a mixed directory adds its DStream references below.
+	kind := structuredPath(path)
+	if kind != pathNone && kind != pathMixed {
+		refs, files, _, err := collectStructuredURIs(path)
+		return refs, files, err
 	}
 	var ckpts, logs []string
 	switch {
@@ -112,6 +122,13 @@ func collectURIs(path string, force *codec.Kind) ([]dstream.Reference, []string,
 			r.File = f
 			refs = append(refs, r)
 		}
+	}
+	if kind == pathMixed { // structured.go
+		srefs, sfiles, _, err := collectStructuredURIs(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		refs, read = append(refs, srefs...), append(read, sfiles...)
 	}
 	return refs, read, nil
 }
@@ -187,7 +204,11 @@ func renderURIs(p *printer, refs []dstream.Reference, files []string) {
 		var rows [][]string
 		for _, l := range order {
 			role := l.role
-			if info, ok := dstream.Role(l.role); ok && info.Restart {
+			info, ok := dstream.Role(l.role)
+			if !ok {
+				info, ok = structuredRole(l.role) // structured.go
+			}
+			if ok && info.Restart {
 				role = p.warn(role + " (restart)")
 			}
 			where := l.loc
@@ -215,7 +236,10 @@ func renderURIs(p *printer, refs []dstream.Reference, files []string) {
 		p.section("roles")
 		var rows [][]string
 		for _, r := range roles {
-			info, _ := dstream.Role(r)
+			info, ok := dstream.Role(r)
+			if !ok {
+				info, _ = structuredRole(r) // structured.go
+			}
 			rows = append(rows, []string{r, info.Meaning})
 		}
 		p.table("  ", rows)
