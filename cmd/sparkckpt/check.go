@@ -56,7 +56,8 @@ as both. The structured finding codes are listed in 'go doc ./decode/structured 
 
 Exit status: 0 if no finding is an error (warnings and info alone pass), 1 if any
 finding is an error (recovery will fail or restore older state), 2 if PATH cannot
-be read or is not a DStream checkpoint directory, or on a usage error.
+be read or is not a checkpoint directory (DStream or Structured Streaming) or a
+file sink, or on a usage error.
 
 --json prints {dir, ok, chosen, newest, checkpointDir, codec, expectFs, counts,
 findings: [{severity, code, message, file, location, fix, count, places}], probes}
