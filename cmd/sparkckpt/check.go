@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/sparkckpt/sparkckpt/store"
+	"github.com/sparkckpt/sparkckpt/store/hdfs"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -86,20 +89,37 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 			if o.probeTimeout <= 0 {
 				return &exitErr{code: exitError, err: usageError{fmt.Errorf("--probe-timeout must be positive, got %s", o.probeTimeout)}}
 			}
-			// Structured Streaming checkpoints, file sink logs and mixed
-			// directories (structured.go).
-			if done, err := runStructuredCheck(cmd, g, args[0], o, &o.structured, force); done {
-				return err
-			}
-			rep, err := check.Dir(cmd.Context(), args[0], check.Options{
+			opts := check.Options{
 				ExpectFS:     o.expectFS,
 				Codec:        force,
 				Probe:        o.probe,
 				ProbeTimeout: o.probeTimeout,
 				Dial:         checkDial,
-			})
-			if err != nil {
-				return &exitErr{code: exitError, err: err}
+			}
+			var rep *check.Report
+			if hdfs.IsURI(args[0]) {
+				// A DStream checkpoint where it lives on HDFS. file: URIs in it
+				// name the cluster's disks, not this machine's: Local stays unset.
+				st := newStores(cmd.Context(), os.Getenv, 0)
+				defer st.Close()
+				loc, err := st.open(args[0])
+				if err != nil {
+					return &exitErr{code: exitError, err: err}
+				}
+				opts.Path = loc.display
+				rep, err = check.FS(cmd.Context(), store.FS(loc.store, loc.name), opts)
+				if err != nil {
+					return &exitErr{code: exitError, err: err}
+				}
+			} else {
+				// Structured Streaming checkpoints, file sink logs and mixed
+				// directories (structured.go).
+				if done, err := runStructuredCheck(cmd, g, args[0], o, &o.structured, force); done {
+					return err
+				}
+				if rep, err = check.Dir(cmd.Context(), args[0], opts); err != nil {
+					return &exitErr{code: exitError, err: err}
+				}
 			}
 			if g.json {
 				if err := writeJSON(cmd.OutOrStdout(), rep); err != nil {
