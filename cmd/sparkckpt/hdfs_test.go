@@ -70,3 +70,41 @@ func TestCheckHDFSUnreachable(t *testing.T) {
 	assert.Contains(t, errs, uri[len("hdfs://"):])
 	assert.Contains(t, errs, "namenode")
 }
+
+// TestInspectAndURIsOnHDFS: inspect and uris read a relocated checkpoint
+// (and its write-ahead log) where it lives on HDFS.
+func TestInspectAndURIsOnHDFS(t *testing.T) {
+	hdfsEnv(t)
+	srv := startHDFS(t)
+	src := tree.Copy(t, filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"))
+	tree.CopyInto(t, filepath.Join(repoDir(), "fixtures/generated/wal/ckpt-hdfs"), src)
+	dst := srv.URI() + "/user/spark/checkpoints/hdfs-app"
+	code, _, errs := runCLI("cp", src, dst, "--map", "hdfs://namenode.example.com:8020="+srv.URI(), "--map", "hdfs://namenode.example:8020="+srv.URI())
+	require.Equal(t, 0, code, errs)
+
+	code, out, errs := runCLI("inspect", dst)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, dst+"/checkpoint-1700000010000")
+	assert.Regexp(t, `checkpointDir +`+dst+`\n`, out)
+	assert.Contains(t, out, "write-ahead log (receivedBlockMetadata)")
+
+	code, out, errs = runCLI("inspect", "--json", dst+"/receivedBlockMetadata/log-1700000000010-1700000060010")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, `"kind": "wal"`)
+	assert.Contains(t, out, srv.URI()+"/user/spark/ckpt-hdfs/receivedData/0/log-1700000001200-1700000061200")
+
+	code, out, errs = runCLI("uris", "--json", dst)
+	require.Equal(t, 0, code, errs)
+	var refs []struct{ URI, Authority, Role, File string }
+	require.NoError(t, json.Unmarshal([]byte(out), &refs))
+	roles := map[string]bool{}
+	for _, r := range refs {
+		assert.NotContains(t, r.URI, "namenode.example", r.File)
+		if r.Authority == srv.URI()[len("hdfs://"):] {
+			roles[r.Role] = true
+		}
+	}
+	for _, role := range []string{"checkpointDir", "rdd-checkpoint", "wal-segment", "python-function"} {
+		assert.True(t, roles[role], role)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/sparkckpt/sparkckpt/store/hdfs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -124,12 +125,17 @@ func readCheckpointFile(path string, force *codec.Kind) (*dstream.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeCheckpoint(path, b, force)
+}
+
+// decodeCheckpoint decodes the bytes of a checkpoint file named name.
+func decodeCheckpoint(name string, b []byte, force *codec.Kind) (*dstream.File, error) {
 	if len(b) == 0 {
-		return nil, decode.WithFile(&decode.Error{Format: "codec", Err: fmt.Errorf("%w: empty file", decode.ErrTruncated)}, path)
+		return nil, decode.WithFile(&decode.Error{Format: "codec", Err: fmt.Errorf("%w: empty file", decode.ErrTruncated)}, name)
 	}
 	f, err := dstream.Read(b, force)
 	if err != nil {
-		return nil, decode.WithFile(err, path)
+		return nil, decode.WithFile(err, name)
 	}
 	return f, nil
 }
@@ -145,6 +151,9 @@ func (r *walDirReport) render(p *printer)  { renderWALDir(p, r) }
 
 // inspectAny dispatches on what PATH is.
 func inspectAny(path string, force *codec.Kind) (report, error) {
+	if hdfs.IsURI(path) {
+		return inspectRemote(path, force) // hdfsread.go
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -190,21 +199,37 @@ func inspectPath(path string, force *codec.Kind) (*dstreamReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	return chooseCheckpoint(path, names, func(name string) string { return filepath.Join(path, name) },
+		func(name string) ([]byte, error) { return os.ReadFile(filepath.Join(path, name)) }, force)
+}
+
+// chooseCheckpoint picks and decodes the file Spark would read from the
+// directory dir holding names, wherever it lives: join names a file for
+// messages, read reads one.
+func chooseCheckpoint(dir string, names []string, join func(string) string, read func(string) ([]byte, error), force *codec.Kind) (*dstreamReport, error) {
 	cands := dstream.Candidates(names)
 	if len(cands) == 0 {
-		return nil, notCheckpointDir(path, names)
+		return nil, notCheckpointDir(dir, names)
 	}
 	chosen, f, skipped := dstream.Choose(cands, func(name string) (*dstream.File, error) {
-		return readCheckpointFile(filepath.Join(path, name), force)
+		b, err := read(name)
+		if err != nil {
+			return nil, err
+		}
+		return decodeCheckpoint(join(name), b, force)
 	})
 	if chosen == nil {
 		var errs []error
 		for _, s := range skipped {
 			errs = append(errs, s.Err)
 		}
-		return nil, fmt.Errorf("no checkpoint file in %s can be read (Spark would fail with \"Failed to read checkpoint from directory\"):\n%w", path, errors.Join(errs...))
+		return nil, fmt.Errorf("no checkpoint file in %s can be read (Spark would fail with \"Failed to read checkpoint from directory\"):\n%w", dir, errors.Join(errs...))
 	}
-	return newReport(filepath.Join(path, chosen.Name), path, f, skipped), nil
+	rep := newReport(join(chosen.Name), dir, f, skipped)
+	for i, sk := range skipped {
+		rep.Skipped[i].File = join(sk.Name)
+	}
+	return rep, nil
 }
 
 func notCheckpointDir(path string, names []string) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/sparkckpt/sparkckpt/store/hdfs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -59,6 +60,9 @@ sink's output directory (or its _spark_metadata): the output files it committed.
 // checkpoint file and driver log of a directory, and returns their
 // references and the files read.
 func collectURIs(path string, force *codec.Kind) ([]dstream.Reference, []string, error) {
+	if hdfs.IsURI(path) {
+		return collectRemoteURIs(path, force) // hdfsread.go
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, nil, err

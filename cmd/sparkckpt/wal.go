@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -61,6 +62,12 @@ func readWALFile(path string) (*walFileReport, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readWAL(path, f)
+}
+
+// readWAL decodes one driver or receiver log read from f, named path
+// (a local path or a URI; a receivedData/ component marks receiver data).
+func readWAL(path string, f io.Reader) (*walFileReport, error) {
 	rep := &walFileReport{Kind: "wal", File: path, Records: []walRecord{}}
 	if isDataLog(path) {
 		rep.Log = "data"
