@@ -51,16 +51,17 @@ func transformCheckpoint(in []byte, mp *Mapper) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp, err := dstream.DecodeModel(s)
+	cp, err := lightModel.Decode(s)
 	if err != nil {
 		return nil, err
 	}
-	before := stringValues(s)
+	pickles := pickleCache{}
+	before := pickles.stringValues(s)
 	rdds := rddNodes(cp)
 	res := &result{codec: kind}
 	res.edits = editStrings(s, mp, "java")
 	res.inconsistent = consistency(cp, rdds)
-	pe, err := editPickles(s, mp)
+	pe, err := editPickles(s, mp, pickles)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +162,7 @@ func verifyCheckpoint(out, enc []byte, before []string, mp *Mapper) error {
 	if err != nil {
 		return err
 	}
-	if _, err := dstream.DecodeModel(s); err != nil {
+	if _, err := lightModel.Decode(s); err != nil {
 		return err
 	}
 	return sameStrings(before, stringValues(s), mp)
@@ -180,16 +181,46 @@ func sameStrings(before, after []string, mp *Mapper) error {
 	return nil
 }
 
+// lightModel is the model a rewrite validates with: no version hints and
+// no Python parsing (the rewrite parses the pickles itself, once).
+var lightModel = dstream.DecodeOptions{SkipHints: true, SkipPython: true}
+
+// pickleCache holds the parsed pickle of each PySpark TransformFunction of
+// a stream, so one transform parses each pickle once.
+type pickleCache map[*javaser.Object]*parsedPickle
+
+type parsedPickle struct {
+	pk       *pickle.Pickle
+	bd       *javaser.BlockData
+	trailing []byte
+}
+
+// get returns o's pickle, parsing it on first use; nil if o is not a TransformFunction.
+func (c pickleCache) get(o *javaser.Object) *parsedPickle {
+	if p, ok := c[o]; ok {
+		return p
+	}
+	var p *parsedPickle
+	if pk, bd, tr := transformPickle(o); pk != nil {
+		p = &parsedPickle{pk, bd, tr}
+	}
+	c[o] = p
+	return p
+}
+
 // stringValues lists every string value of a stream in walk order,
 // including the strings of pickled functions, for verification.
-func stringValues(s *javaser.Stream) []string {
+func stringValues(s *javaser.Stream) []string { return pickleCache{}.stringValues(s) }
+
+func (c pickleCache) stringValues(s *javaser.Stream) []string {
 	var out []string
 	javaser.Walk(s, func(p javaser.Path, n javaser.Node) bool {
 		switch n := n.(type) {
 		case *javaser.String:
 			out = append(out, n.Value())
 		case *javaser.Object:
-			if pk, _, _ := transformPickle(n); pk != nil {
+			if pp := c.get(n); pp != nil {
+				pk := pp.pk
 				for _, ps := range pk.Strings() {
 					if ps.Editable {
 						out = append(out, ps.Value)
@@ -250,7 +281,7 @@ func transformPickle(o *javaser.Object) (*pickle.Pickle, *javaser.BlockData, []b
 // editPickles maps the strings of every pickled PySpark function: the
 // string opcode and its length, any FRAME length, the i32 length Spark
 // writes before the pickle, and the block-data records around it (spec §4.6).
-func editPickles(s *javaser.Stream, mp *Mapper) ([]Edit, error) {
+func editPickles(s *javaser.Stream, mp *Mapper, cache pickleCache) ([]Edit, error) {
 	var edits []Edit
 	var err error
 	javaser.Walk(s, func(path javaser.Path, n javaser.Node) bool {
@@ -258,10 +289,11 @@ func editPickles(s *javaser.Stream, mp *Mapper) ([]Edit, error) {
 		if !ok || err != nil {
 			return err == nil
 		}
-		pk, bd, trailing := transformPickle(o)
-		if pk == nil {
+		pp := cache.get(o)
+		if pp == nil {
 			return true
 		}
+		pk, bd, trailing := pp.pk, pp.bd, pp.trailing
 		var local []Edit
 		for _, ps := range pk.Strings() {
 			if !ps.Editable {

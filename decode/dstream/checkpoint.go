@@ -115,19 +115,35 @@ type Checkpoint struct {
 // stream does not hold a Checkpoint or lacks what Spark's own validate()
 // requires (master, framework, graph, checkpointTime); anything else it
 // does not recognise is left out of the model.
-func Decode(s *javaser.Stream) (*Checkpoint, error) {
-	cp, err := DecodeModel(s)
-	if err != nil {
-		return nil, err
+func Decode(s *javaser.Stream) (*Checkpoint, error) { return DecodeOptions{}.Decode(s) }
+
+// DecodeModel is Decode without the version hints, which cost two more
+// passes over the tree.
+func DecodeModel(s *javaser.Stream) (*Checkpoint, error) {
+	return DecodeOptions{SkipHints: true}.Decode(s)
+}
+
+// DecodeOptions leave out parts of the model a caller does not need.
+type DecodeOptions struct {
+	// SkipHints leaves ScalaVersionHint and SparkVersionHint empty.
+	SkipHints bool
+	// SkipPython leaves pickled Python functions unparsed: their
+	// PythonFunction has Object set and nothing else.
+	SkipPython bool
+}
+
+// Decode builds the model as the package-level Decode does, less what o skips.
+func (o DecodeOptions) Decode(s *javaser.Stream) (*Checkpoint, error) {
+	cp, err := o.decode(s)
+	if err != nil || o.SkipHints {
+		return cp, err
 	}
 	cp.ScalaVersionHint = scalaHint(s)
 	cp.SparkVersionHint = sparkHint(cp, s)
 	return cp, nil
 }
 
-// DecodeModel is Decode without the version hints, which cost two more
-// passes over the tree.
-func DecodeModel(s *javaser.Stream) (*Checkpoint, error) {
+func (opt DecodeOptions) decode(s *javaser.Stream) (*Checkpoint, error) {
 	if len(s.Contents) == 0 {
 		return nil, &decode.Error{Format: "dstream", Offset: 4, Err: fmt.Errorf("%w: empty stream: %w", decode.ErrCorrupt, ErrNotCheckpoint)}
 	}
@@ -191,7 +207,7 @@ func DecodeModel(s *javaser.Stream) (*Checkpoint, error) {
 	if g == nil {
 		return nil, missing("graph")
 	}
-	cp.Graph = decodeGraph(g)
+	cp.Graph = decodeGraph(g, opt.SkipPython)
 	cp.BatchDurationMs = cp.Graph.BatchDurationMs
 	return cp, nil
 }

@@ -109,12 +109,13 @@ func isDStream(o *javaser.Object) bool {
 }
 
 type graphBuilder struct {
-	g   *Graph
-	ids map[*javaser.Object]int
+	g          *Graph
+	ids        map[*javaser.Object]int
+	skipPython bool
 }
 
-func decodeGraph(g *javaser.Object) Graph {
-	b := &graphBuilder{g: &Graph{}, ids: map[*javaser.Object]int{}}
+func decodeGraph(g *javaser.Object, skipPython bool) Graph {
+	b := &graphBuilder{g: &Graph{}, ids: map[*javaser.Object]int{}, skipPython: skipPython}
 	gr := b.g
 	gr.BatchDurationMs, _ = timeMs(field(g, "batchDuration"))
 	if v, ok := timeMs(field(g, "rememberDuration")); ok {
@@ -275,7 +276,7 @@ func (b *graphBuilder) member(s *Stream, name, typ string, v javaser.Value) {
 			return
 		}
 	}
-	if f := function(name, typ, v.Obj); f != nil {
+	if f := function(name, typ, v.Obj, b.skipPython); f != nil {
 		s.Functions = append(s.Functions, f)
 		return
 	}
@@ -399,7 +400,7 @@ func checkpointData(n javaser.Node) *Data {
 }
 
 // function recognises a function object in a field.
-func function(name, typ string, n javaser.Node) *Function {
+func function(name, typ string, n javaser.Node, skipPython bool) *Function {
 	o := object(n)
 	if o == nil {
 		return nil
@@ -418,7 +419,11 @@ func function(name, typ string, n javaser.Node) *Function {
 		f.Impl = strings.ReplaceAll(ic, "/", ".") + "." + im
 	}
 	if tf := findTransformFunction(o, 0, map[*javaser.Object]bool{}); tf != nil {
-		f.Python = pythonFunction(tf)
+		if skipPython {
+			f.Python = &PythonFunction{Object: tf, Strings: []PickleString{}}
+		} else {
+			f.Python = pythonFunction(tf)
+		}
 	}
 	return f
 }
