@@ -72,6 +72,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newInspectCmd(g),
 		newURIsCmd(g),
 		newRewriteCmd(g),
+		newBrowseCmd(g),
 		newCpCmd(g),
 	)
 	return root

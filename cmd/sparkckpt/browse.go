@@ -1,0 +1,124 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/mattn/go-isatty"
+	"github.com/sparkckpt/sparkckpt/decode/structured"
+	"github.com/sparkckpt/sparkckpt/tui"
+	"github.com/spf13/cobra"
+)
+
+type browseOptions struct {
+	expectFS    []string
+	showSecrets bool
+	readOnly    bool
+	noMouse     bool
+}
+
+const browseLong = `browse opens a checkpoint directory in an interactive terminal browser.
+
+Left, the directory grouped by meaning: metadata checkpoints in the order Spark tries
+them (★ the one it restores from, ✗ files that do not decode), write-ahead logs, RDD
+checkpoint data, Structured Streaming logs, .crc sidecars and leftovers, with sizes and
+modification times (UTC). Right, the selected file decoded: the typed summary first
+(checkpoint model, log records), then the Java object tree, with every URI highlighted
+and URIs on a filesystem other than --expect-fs in the warning colour.
+
+Files decode in the background and only when needed, so big directories open at once.
+Press ? for every key: / searches every decoded string of every file, u lists every URI
+by authority, x shows the bytes behind the selected node (offsets of the decompressed
+stream, linked both ways), y copies (OSC 52; in tmux: set -g set-clipboard on), r previews
+a rewrite as a diff per file and applies it only after a confirmation, with the journal
+and backups of 'sparkckpt rewrite --apply'. q quits.
+
+PATH may also be a file: its directory is browsed with the file selected.`
+
+func newBrowseCmd(g *globalOptions) *cobra.Command {
+	o := &browseOptions{}
+	cmd := &cobra.Command{
+		Use:   "browse PATH",
+		Short: "Browse a checkpoint directory interactively: files, decoded trees, URIs, hex, rewrite preview",
+		Long:  browseLong,
+		Example: `  sparkckpt browse /restore/ckpt
+  sparkckpt browse /restore/ckpt --expect-fs hdfs://emr-master:8020
+  sparkckpt browse /restore/ckpt/checkpoint-1589765035000 --read-only`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if g.json {
+				return &exitErr{code: exitError, err: usageError{errors.New("browse is interactive: --json is not supported (see inspect, uris, dump)")}}
+			}
+			root, sel, err := browseTarget(args[0])
+			if err != nil {
+				return &exitErr{code: exitError, err: err}
+			}
+			in, out := cmd.InOrStdin(), cmd.OutOrStdout()
+			if !isTerminal(in) || !isTerminal(out) {
+				return &exitErr{code: exitError, err: usageError{errors.New("browse needs a terminal (for scripts: inspect, uris, dump, check)")}}
+			}
+			m, err := tui.New(tui.Options{Root: root, ExpectFS: o.expectFS, ShowSecrets: o.showSecrets,
+				ReadOnly: o.readOnly, Select: sel, Clipboard: out})
+			if err != nil {
+				return &exitErr{code: exitError, err: usageError{err}}
+			}
+			opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(cmd.Context()), tea.WithInput(in), tea.WithOutput(out)}
+			if !o.noMouse {
+				opts = append(opts, tea.WithMouseCellMotion())
+			}
+			if _, err := tea.NewProgram(m, opts...).Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+				return &exitErr{code: exitError, err: fmt.Errorf("browse: %w", err)}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&o.expectFS, "expect-fs", nil, "filesystem the restored application may use, e.g. hdfs://new-nn:8020 (repeatable); other URIs are drawn as foreign")
+	f.BoolVar(&o.showSecrets, "show-secrets", false, "show secret conf values (passwords, tokens) instead of masking them")
+	f.BoolVar(&o.readOnly, "read-only", false, "preview rewrites but never apply them")
+	f.BoolVar(&o.noMouse, "no-mouse", false, "leave the mouse to the terminal (text selection)")
+	return cmd
+}
+
+// browseTarget returns the directory to browse and the file to select:
+// for a file, the checkpoint directory it belongs to (a log's, a part
+// file's, a Structured Streaming file's) or else its own directory.
+func browseTarget(p string) (root, sel string, err error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return "", "", err
+	}
+	if st.IsDir() {
+		return p, "", nil
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", "", err
+	}
+	root = filepath.Dir(abs)
+	dir, parent := filepath.Dir(abs), filepath.Base(filepath.Dir(abs))
+	switch {
+	case structured.CheckpointRoot(filepath.ToSlash(abs)) != "":
+		root = filepath.FromSlash(structured.CheckpointRoot(filepath.ToSlash(abs)))
+	case parent == "receivedBlockMetadata":
+		root = filepath.Dir(dir)
+	case filepath.Base(filepath.Dir(dir)) == "receivedData":
+		root = filepath.Dir(filepath.Dir(dir))
+	case strings.HasPrefix(parent, "rdd-"):
+		root = filepath.Dir(filepath.Dir(dir))
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		return filepath.Dir(abs), filepath.Base(abs), nil
+	}
+	return root, filepath.ToSlash(rel), nil
+}
+
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
