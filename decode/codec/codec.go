@@ -480,3 +480,36 @@ func Compress(k Kind, p Params, b []byte) ([]byte, error) {
 
 // errClosed is returned by a writer's Write after Close.
 var errClosed = errors.New("codec: write after Close")
+
+// chunker buffers written bytes into fixed-size chunks for the writers
+// whose format compresses each full chunk as soon as it is full
+// (snappy-java, LZF); it is embedded in them.
+type chunker struct {
+	buf    []byte // one chunk
+	o      int    // bytes of buf in use
+	err    error  // sticky write error
+	closed bool
+}
+
+// write copies p into the chunk buffer, calling flush each time it fills.
+func (c *chunker) write(p []byte, flush func() error) (int, error) {
+	if c.closed {
+		return 0, errClosed
+	}
+	if c.err != nil {
+		return 0, c.err
+	}
+	n := 0
+	for len(p) > 0 {
+		k := copy(c.buf[c.o:], p)
+		c.o += k
+		p = p[k:]
+		n += k
+		if c.o == len(c.buf) {
+			if err := flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}

@@ -12,13 +12,10 @@ import (
 // compresses a chunk only if it has at least 16 bytes and compression saves
 // more than the 2 extra header bytes.
 type lzfWriter struct {
-	w      io.Writer
-	buf    []byte
-	o      int
-	out    []byte
-	enc    lzfEncoder
-	err    error
-	closed bool
+	chunker
+	w   io.Writer
+	out []byte
+	enc lzfEncoder
 }
 
 func newLZFWriter(w io.Writer, p Params) (*lzfWriter, error) {
@@ -26,33 +23,13 @@ func newLZFWriter(w io.Writer, p Params) (*lzfWriter, error) {
 		return nil, fmt.Errorf("codec: lzf chunk size %d out of range: expected 1 to %d", p.BlockSize, LZFChunkSize)
 	}
 	return &lzfWriter{
-		w:   w,
-		buf: make([]byte, p.BlockSize),
-		out: make([]byte, 7+lzfCompressBound(p.BlockSize)),
+		chunker: chunker{buf: make([]byte, p.BlockSize)},
+		w:       w,
+		out:     make([]byte, 7+lzfCompressBound(p.BlockSize)),
 	}, nil
 }
 
-func (w *lzfWriter) Write(p []byte) (int, error) {
-	if w.closed {
-		return 0, errClosed
-	}
-	if w.err != nil {
-		return 0, w.err
-	}
-	n := 0
-	for len(p) > 0 {
-		c := copy(w.buf[w.o:], p)
-		w.o += c
-		p = p[c:]
-		n += c
-		if w.o == len(w.buf) {
-			if err := w.flushChunk(); err != nil {
-				return n, err
-			}
-		}
-	}
-	return n, nil
-}
+func (w *lzfWriter) Write(p []byte) (int, error) { return w.write(p, w.flushChunk) }
 
 // flushChunk is ChunkEncoder.encodeAndWriteChunk.
 func (w *lzfWriter) flushChunk() error {

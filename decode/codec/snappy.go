@@ -157,15 +157,12 @@ func (s *snappySource) next() ([]byte, error) {
 // partial rest at Close. The header is written with the first chunk, or at
 // Close for an empty stream.
 type snappyWriter struct {
+	chunker
 	w          io.Writer
 	impl       SnappyImpl
 	c          snappyCompressor
-	buf        []byte
-	o          int
 	out        []byte
 	headerDone bool
-	err        error
-	closed     bool
 }
 
 func newSnappyWriter(w io.Writer, p Params) (*snappyWriter, error) {
@@ -177,34 +174,14 @@ func newSnappyWriter(w io.Writer, p Params) (*snappyWriter, error) {
 	}
 	bs := max(p.BlockSize, snappyMinBlockSize)
 	return &snappyWriter{
-		w:    w,
-		impl: p.Snappy,
-		buf:  make([]byte, bs),
-		out:  make([]byte, snappyHeaderLen+4+snappy.MaxEncodedLen(bs)),
+		chunker: chunker{buf: make([]byte, bs)},
+		w:       w,
+		impl:    p.Snappy,
+		out:     make([]byte, snappyHeaderLen+4+snappy.MaxEncodedLen(bs)),
 	}, nil
 }
 
-func (w *snappyWriter) Write(p []byte) (int, error) {
-	if w.closed {
-		return 0, errClosed
-	}
-	if w.err != nil {
-		return 0, w.err
-	}
-	n := 0
-	for len(p) > 0 {
-		c := copy(w.buf[w.o:], p)
-		w.o += c
-		p = p[c:]
-		n += c
-		if w.o == len(w.buf) {
-			if err := w.flushChunk(); err != nil {
-				return n, err
-			}
-		}
-	}
-	return n, nil
-}
+func (w *snappyWriter) Write(p []byte) (int, error) { return w.write(p, w.flushChunk) }
 
 // flushChunk writes the header if not yet written, then the pending bytes as
 // a chunk (compressInput).
