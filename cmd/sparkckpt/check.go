@@ -210,8 +210,29 @@ func renderCheck(p *printer, r *check.Report) {
 	p.printf("\n")
 	p.table("  ", rows)
 
+	renderFindings(p, r.Findings)
+}
+
+// findingWhere renders "file: location (and N more)".
+func findingWhere(f check.Finding) string {
+	w := f.File
+	if f.Location != "" {
+		if w != "" {
+			w += ": "
+		}
+		w += f.Location
+	}
+	if f.Count > 1 {
+		w += fmt.Sprintf(" (and %d more; --json lists them all)", f.Count-1)
+	}
+	return w
+}
+
+// renderFindings prints findings grouped by severity, each with where it
+// is and its fix (check, on every kind of checkpoint).
+func renderFindings(p *printer, findingsList []check.Finding) {
 	codeW := 0
-	for _, f := range r.Findings {
+	for _, f := range findingsList {
 		codeW = max(codeW, len(f.Code))
 	}
 	indent := strings.Repeat(" ", 2+7+2+codeW+2)
@@ -220,7 +241,7 @@ func renderCheck(p *printer, r *check.Report) {
 		title string
 	}{{check.Error, "errors"}, {check.Warning, "warnings"}, {check.Info, "info"}} {
 		var fs []check.Finding
-		for _, f := range r.Findings {
+		for _, f := range findingsList {
 			if f.Severity == sev.s {
 				fs = append(fs, f)
 			}
@@ -248,19 +269,4 @@ func renderCheck(p *printer, r *check.Report) {
 			}
 		}
 	}
-}
-
-// findingWhere renders "file: location (and N more)".
-func findingWhere(f check.Finding) string {
-	w := f.File
-	if f.Location != "" {
-		if w != "" {
-			w += ": "
-		}
-		w += f.Location
-	}
-	if f.Count > 1 {
-		w += fmt.Sprintf(" (and %d more; --json lists them all)", f.Count-1)
-	}
-	return w
 }

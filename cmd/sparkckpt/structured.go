@@ -894,48 +894,6 @@ func renderStructuredCheck(p *printer, r *structured.CheckReport) {
 	renderFindings(p, r.Findings)
 }
 
-// renderFindings prints findings grouped by severity (as renderCheck does).
-func renderFindings(p *printer, findingsList []check.Finding) {
-	codeW := 0
-	for _, f := range findingsList {
-		codeW = max(codeW, len(f.Code))
-	}
-	indent := strings.Repeat(" ", 2+7+2+codeW+2)
-	for _, sev := range []struct {
-		s     check.Severity
-		title string
-	}{{check.Error, "errors"}, {check.Warning, "warnings"}, {check.Info, "info"}} {
-		var fs []check.Finding
-		for _, f := range findingsList {
-			if f.Severity == sev.s {
-				fs = append(fs, f)
-			}
-		}
-		if len(fs) == 0 {
-			continue
-		}
-		p.section(fmt.Sprintf("%s (%d)", sev.title, len(fs)))
-		for _, f := range fs {
-			label := fmt.Sprintf("%-7s", f.Severity)
-			switch f.Severity {
-			case check.Error:
-				label = p.bad(label)
-			case check.Warning:
-				label = p.warn(label)
-			default:
-				label = p.dim(label)
-			}
-			p.printf("  %s  %-*s  %s\n", label, codeW, f.Code, f.Message)
-			if where := findingWhere(f); where != "" {
-				p.printf("%s%s\n", indent, p.dim("at "+where))
-			}
-			if f.Fix != "" {
-				p.printf("%sfix: %s\n", indent, f.Fix)
-			}
-		}
-	}
-}
-
 // ---- rewrite ----
 
 // runRewriteWithSinks finishes a rewrite given --sink: the checkpoint's
