@@ -1,54 +1,26 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/sparkckpt/sparkckpt/decode/check"
 	"github.com/sparkckpt/sparkckpt/decode/dstream"
 )
 
-// place is a URI split for comparison, as decode/check compares them:
-// scheme and authority case-insensitively, file:/x and file:///x alike.
-type place struct {
-	scheme, authority, path string
-}
-
-func parsePlace(u string) (place, bool) {
-	scheme, rest, ok := strings.Cut(u, ":")
-	if !ok || scheme == "" || strings.ContainsAny(scheme, "/ ") || !strings.HasPrefix(rest, "/") {
-		return place{}, false // a bare host:port is not a filesystem URI
-	}
-	p := place{scheme: strings.ToLower(scheme)}
-	if after, ok := strings.CutPrefix(rest, "//"); ok {
-		auth, pth, found := strings.Cut(after, "/")
-		p.authority = strings.ToLower(auth)
-		if found {
-			p.path = "/" + pth
-		}
-	} else {
-		p.path = rest
-	}
-	if p.scheme == "file" && p.authority == "localhost" {
-		p.authority = ""
-	}
-	return p, true
-}
-
 // judge tells URIs on the expected filesystems (--expect-fs) from foreign
-// ones. With no expectation nothing is judged.
+// ones, by decode/check's rules. With no expectation nothing is judged.
 type judge struct {
-	expects []place
+	expects []check.FSPlace
 }
 
 func newJudge(expect []string) (*judge, error) {
 	j := &judge{}
 	for _, e := range expect {
-		p, ok := parsePlace(e)
-		if !ok {
-			return nil, fmt.Errorf("--expect-fs %q: not a URI (want e.g. hdfs://namenode:8020 or file:///)", e)
+		p, err := check.ParseExpected(e)
+		if err != nil {
+			return nil, err
 		}
-		p.path = strings.TrimSuffix(p.path, "/")
 		j.expects = append(j.expects, p)
 	}
 	return j, nil
@@ -57,20 +29,21 @@ func newJudge(expect []string) (*judge, error) {
 // judging reports whether any filesystem is expected.
 func (j *judge) judging() bool { return j != nil && len(j.expects) > 0 }
 
-// foreign reports whether u lies on none of the expected filesystems.
+// foreign reports whether u lies on none of the expected filesystems. A
+// bare host:port is not a filesystem URI and is never foreign.
 func (j *judge) foreign(u string) bool {
 	if !j.judging() {
 		return false
 	}
-	p, ok := parsePlace(u)
+	if _, rest, ok := strings.Cut(u, ":"); !ok || !strings.HasPrefix(rest, "/") {
+		return false
+	}
+	p, ok := check.ParseFSPlace(u)
 	if !ok {
 		return false
 	}
 	for _, e := range j.expects {
-		if e.scheme != p.scheme || e.authority != p.authority {
-			continue
-		}
-		if e.path == "" || p.path == e.path || strings.HasPrefix(p.path, e.path+"/") {
+		if p.On(e) {
 			return false
 		}
 	}

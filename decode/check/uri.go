@@ -148,3 +148,35 @@ func shellQuote(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// FSPlace is a URI as a place on a filesystem, for comparing references
+// with expected filesystems: scheme and authority compare
+// case-insensitively, the path exactly; file:/x, file:///x and
+// file://localhost/x are one local place.
+type FSPlace struct{ p place }
+
+// ParseFSPlace parses a URI; ok is false if it has no valid scheme.
+func ParseFSPlace(u string) (FSPlace, bool) {
+	p, ok := parsePlace(u)
+	return FSPlace{p}, ok
+}
+
+// ParseExpected parses an expected filesystem (an Options.ExpectFS entry).
+func ParseExpected(s string) (FSPlace, error) {
+	p, err := parseExpect(s)
+	return FSPlace{p}, err
+}
+
+// Key groups places by filesystem: "file:" for the local filesystem,
+// "scheme://authority" otherwise.
+func (p FSPlace) Key() string { return p.p.key() }
+
+// Local reports whether p is on the local filesystem.
+func (p FSPlace) Local() bool { return p.p.local }
+
+// Path is p's path ("" or starting with "/").
+func (p FSPlace) Path() string { return p.p.path }
+
+// On reports whether p lies on the expected filesystem e (under e's path
+// on a path boundary, when e has one).
+func (p FSPlace) On(e FSPlace) bool { return matches(p.p, e.p) }

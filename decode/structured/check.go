@@ -181,7 +181,7 @@ func CheckSink(s Sink, opts CheckOptions) (*CheckReport, error) {
 type checker struct {
 	opts    CheckOptions
 	support Support
-	expects []place
+	expects []check.FSPlace
 	c       *Checkpoint
 	fsys    fs.FS
 	rep     *CheckReport
@@ -199,7 +199,7 @@ func newChecker(opts CheckOptions) (*checker, error) {
 	k := &checker{opts: opts, crcDone: map[string]bool{}, refFS: map[string]string{},
 		rep: &CheckReport{Dir: opts.Path, ExpectFS: append([]string{}, opts.ExpectFS...), Findings: []check.Finding{}, RunBatch: 0}}
 	for _, e := range opts.ExpectFS {
-		p, err := parseExpect(e)
+		p, err := check.ParseExpected(e)
 		if err != nil {
 			return nil, err
 		}
@@ -1078,15 +1078,15 @@ func (k *checker) checkForeign() {
 	groups := map[string]*group{}
 	var order []string
 	for _, r := range k.refs {
-		p, ok := parsePlace(r.URI)
+		p, ok := check.ParseFSPlace(r.URI)
 		key := "(no scheme)"
 		if ok {
-			key = p.key()
+			key = p.Key()
 		}
 		if len(k.expects) > 0 && ok {
 			expected := false
 			for _, e := range k.expects {
-				if p.matches(e) {
+				if p.On(e) {
 					expected = true
 					break
 				}
@@ -1145,22 +1145,22 @@ func shellQuote(s string) string {
 // commonPrefix is what a rewrite should move for a group of URIs: the
 // scheme and authority, or for local files their longest common directory.
 func commonPrefix(places []check.Place) string {
-	p, ok := parsePlace(places[0].URI)
+	p, ok := check.ParseFSPlace(places[0].URI)
 	if !ok {
 		return places[0].URI
 	}
-	if !p.local {
+	if !p.Local() {
 		u := places[0].URI
 		scheme, _, _ := strings.Cut(u, ":")
 		return scheme + "://" + strings.SplitN(strings.TrimPrefix(u[len(scheme)+1:], "//"), "/", 2)[0]
 	}
-	dir := path.Dir(p.path)
+	dir := path.Dir(p.Path())
 	for _, pl := range places[1:] {
-		q, ok := parsePlace(pl.URI)
+		q, ok := check.ParseFSPlace(pl.URI)
 		if !ok {
 			continue
 		}
-		for dir != "/" && !(q.path == dir || strings.HasPrefix(q.path, dir+"/")) {
+		for dir != "/" && !(q.Path() == dir || strings.HasPrefix(q.Path(), dir+"/")) {
 			dir = path.Dir(dir)
 		}
 	}

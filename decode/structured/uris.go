@@ -3,7 +3,6 @@ package structured
 import (
 	"fmt"
 	"io/fs"
-	"strings"
 
 	"github.com/sparkckpt/sparkckpt/decode"
 )
@@ -157,65 +156,4 @@ func fileRefs(fsys fs.FS, name, kind, role string) ([]Reference, error) {
 		out = append(out, Reference{URI: f.Value, File: name, Location: fmt.Sprintf("line %d: %s", f.Line, f.Path), Role: role, Field: f})
 	}
 	return out, nil
-}
-
-// place is a URI split for comparison: scheme and authority compare
-// case-insensitively, the path exactly; file:/x, file:///x and
-// file://localhost/x are one place.
-type place struct {
-	scheme, authority, path string
-	local                   bool
-}
-
-func parsePlace(u string) (place, bool) {
-	scheme, rest, ok := strings.Cut(u, ":")
-	if !ok || scheme == "" || strings.ContainsAny(scheme, "/\\ ") || len(scheme) > 32 {
-		return place{}, false
-	}
-	p := place{scheme: strings.ToLower(scheme)}
-	if after, ok := strings.CutPrefix(rest, "//"); ok {
-		auth, pth, found := strings.Cut(after, "/")
-		p.authority = strings.ToLower(auth)
-		if found {
-			p.path = "/" + pth
-		}
-	} else {
-		p.path = rest
-	}
-	if p.scheme == "file" && (p.authority == "" || p.authority == "localhost") {
-		p.authority, p.local = "", true
-		if p.path == "" {
-			p.path = "/"
-		}
-	}
-	return p, true
-}
-
-func (p place) key() string {
-	switch {
-	case p.local:
-		return "file:"
-	case p.authority == "":
-		return p.scheme + ":"
-	}
-	return p.scheme + "://" + p.authority
-}
-
-// matches reports whether p lies on the expected filesystem e (a path in
-// e must be a prefix of p's on a path boundary).
-func (p place) matches(e place) bool {
-	if p.key() != e.key() {
-		return false
-	}
-	ep := strings.TrimRight(e.path, "/")
-	return ep == "" || p.path == ep || strings.HasPrefix(p.path, ep+"/")
-}
-
-// parseExpect validates an expected filesystem (decode/check's rules).
-func parseExpect(s string) (place, error) {
-	p, ok := parsePlace(s)
-	if !ok || (!p.local && p.authority == "") {
-		return place{}, fmt.Errorf("--expect-fs %q: expected scheme://authority[/path] (e.g. hdfs://namenode:8020) or file:/// for local paths", s)
-	}
-	return p, nil
 }
