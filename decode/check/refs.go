@@ -203,7 +203,7 @@ func (c *checker) checkRDD(st *dstream.Stream, e dstream.DataEntry, uri, locatio
 		c.add(Finding{Severity: Error, Code: "missing-rdd-checkpoint", File: c.usedName, Location: location,
 			Message: fmt.Sprintf("RDD checkpoint directory %s (stream %s, batch %d) %s here (%s): restoring the graph fails with java.lang.IllegalArgumentException: requirement failed: Checkpoint directory does not exist: %s",
 				uri, streamName(st), e.TimeMs, what, r.name, uri),
-			Fix: fmt.Sprintf("copy %s from the original checkpoint directory into %s; without it this checkpoint cannot be restored", r.name, shellQuote(path.Join(c.opts.Path, r.name)))})
+			Fix: fmt.Sprintf("copy %s from the original checkpoint directory into %s; without it this checkpoint cannot be restored", r.name, ShellQuote(path.Join(c.opts.Path, r.name)))})
 	case r.tree:
 		c.checkPartCRCs(r.name, location)
 	}
@@ -339,7 +339,7 @@ func (c *checker) checkForeign() {
 		}
 		c.add(Finding{Severity: Info, Code: "fs-not-checked", File: c.usedName,
 			Message: "filesystems referenced: " + strings.Join(parts, "; ") + "; pass --expect-fs with the new cluster's default filesystem to check them",
-			Fix:     fmt.Sprintf("sparkckpt check %s --expect-fs hdfs://NEW-NAMENODE:8020", shellQuote(c.opts.Path))})
+			Fix:     fmt.Sprintf("sparkckpt check %s --expect-fs hdfs://NEW-NAMENODE:8020", ShellQuote(c.opts.Path))})
 		return
 	}
 	type group struct {
@@ -450,7 +450,7 @@ func (c *checker) rewriteFix(p place, paths []string) string {
 	default:
 		target = to.key()
 	}
-	return fmt.Sprintf("sparkckpt rewrite %s --from %s --to %s", shellQuote(c.opts.Path), shellQuote(from), shellQuote(target))
+	return fmt.Sprintf("sparkckpt rewrite %s --from %s --to %s", ShellQuote(c.opts.Path), ShellQuote(from), ShellQuote(target))
 }
 
 // commonDir is the longest common directory of slash paths (a single path is its own).

@@ -139,8 +139,9 @@ var fsSchemes = map[string]bool{
 	"ofs": true, "o3fs": true, "jfs": true, "ftp": true, "sftp": true, "lakefs": true,
 }
 
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
+// ShellQuote quotes s for a POSIX shell when it needs it (paths in the
+// ready-to-run commands that findings suggest).
+func ShellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r))
 	}) < 0 {

@@ -158,7 +158,7 @@ func Check(fsys fs.FS, opts CheckOptions) (*CheckReport, error) {
 	for _, n := range c.Nested {
 		k.add(check.Finding{Severity: check.Info, Code: "nested-checkpoint", File: n + "/",
 			Message: fmt.Sprintf("%s/ is the checkpoint of another query (it has offsets/); it is not part of this one and was not checked", n),
-			Fix:     "sparkckpt check " + shellQuote(path.Join(opts.Path, n))})
+			Fix:     "sparkckpt check " + check.ShellQuote(path.Join(opts.Path, n))})
 	}
 	k.checkForeign()
 	k.finish()
@@ -1046,7 +1046,7 @@ func (k *checker) checkLeftovers(left []Leftover, root string) {
 		k.add(check.Finding{Severity: check.Info, Code: code, File: places[0].File, Count: len(places), Places: places,
 			Message: fmt.Sprintf(msg, len(places)), Fix: fix})
 	}
-	group("tmp", "tmp-file", "%d temp file(s) of interrupted atomic writes (.<name>.<uuid>.tmp and their .crc): Spark ignores them", "delete them (find "+shellQuote(root)+" -name '.*.tmp' -o -name '.*.tmp.crc')")
+	group("tmp", "tmp-file", "%d temp file(s) of interrupted atomic writes (.<name>.<uuid>.tmp and their .crc): Spark ignores them", "delete them (find "+check.ShellQuote(root)+" -name '.*.tmp' -o -name '.*.tmp.crc')")
 	group("temp", "tmp-file", "%d temp-<n> file(s) of the HDFS state store's interrupted writes: Spark ignores them", "delete them")
 	group("orphan-crc", "orphan-crc", "%d .crc sidecar(s) without their data file: Hadoop ignores them", "delete them")
 }
@@ -1128,18 +1128,8 @@ func (k *checker) checkForeign() {
 		from := commonPrefix(g.places)
 		k.add(check.Finding{Severity: sev, Code: "foreign-authority", File: first.File, Location: first.Location, Count: len(g.places), Places: g.places,
 			Message: fmt.Sprintf("%d %s URI(s) on %s, which is not among --expect-fs (%s)", len(g.places), g.role, g.key, meaning),
-			Fix:     fmt.Sprintf("sparkckpt rewrite %s --from %s --to %s", shellQuote(k.opts.Path), shellQuote(from), shellQuote(k.opts.ExpectFS[0]))})
+			Fix:     fmt.Sprintf("sparkckpt rewrite %s --from %s --to %s", check.ShellQuote(k.opts.Path), check.ShellQuote(from), check.ShellQuote(k.opts.ExpectFS[0]))})
 	}
-}
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // commonPrefix is what a rewrite should move for a group of URIs: the
