@@ -140,20 +140,8 @@ func (m *Model) keyBrowse(msg tea.KeyMsg) tea.Cmd {
 
 func (m *Model) keyFiles(msg tea.KeyMsg) tea.Cmd {
 	k, f := m.keys, m.files
-	page := f.bodyHeight() - 1
 	switch {
-	case key.Matches(msg, k.Up):
-		f.Move(-1)
-	case key.Matches(msg, k.Down):
-		f.Move(1)
-	case key.Matches(msg, k.PageUp):
-		f.Move(-page)
-	case key.Matches(msg, k.PageDown):
-		f.Move(page)
-	case key.Matches(msg, k.Top):
-		f.Top()
-	case key.Matches(msg, k.Bottom):
-		f.Bottom()
+	case m.moveCursor(msg, f):
 	case key.Matches(msg, k.Collapse):
 		f.Collapse()
 	case key.Matches(msg, k.Expand), key.Matches(msg, k.Toggle):
@@ -263,20 +251,8 @@ func (m *Model) keyList(msg tea.KeyMsg, l *listView) tea.Cmd {
 		m.mode = modeBrowse
 		return nil
 	}
-	page := l.bodyHeight() - 1
 	switch {
-	case key.Matches(msg, k.Up):
-		l.Move(-1)
-	case key.Matches(msg, k.Down):
-		l.Move(1)
-	case key.Matches(msg, k.PageUp):
-		l.Move(-page)
-	case key.Matches(msg, k.PageDown):
-		l.Move(page)
-	case key.Matches(msg, k.Top):
-		l.Top()
-	case key.Matches(msg, k.Bottom):
-		l.Bottom()
+	case m.moveCursor(msg, l):
 	case key.Matches(msg, k.Toggle), key.Matches(msg, k.Expand):
 		if it := l.Selected(); it != nil && it.to != nil {
 			if l == m.results {
@@ -440,4 +416,36 @@ func (m *Model) detailMouse(wheel, y int) {
 		t.cursor = i
 	}
 	m.detail.scroll(t)
+}
+
+// lineCursor is a component with a line cursor: the file tree and the list views.
+type lineCursor interface {
+	Move(d int)
+	Top()
+	Bottom()
+	bodyHeight() int
+}
+
+// moveCursor applies the movement keys (up, down, page up/down, top,
+// bottom) to c, and reports whether msg was one of them.
+func (m *Model) moveCursor(msg tea.KeyMsg, c lineCursor) bool {
+	k := m.keys
+	page := c.bodyHeight() - 1
+	switch {
+	case key.Matches(msg, k.Up):
+		c.Move(-1)
+	case key.Matches(msg, k.Down):
+		c.Move(1)
+	case key.Matches(msg, k.PageUp):
+		c.Move(-page)
+	case key.Matches(msg, k.PageDown):
+		c.Move(page)
+	case key.Matches(msg, k.Top):
+		c.Top()
+	case key.Matches(msg, k.Bottom):
+		c.Bottom()
+	default:
+		return false
+	}
+	return true
 }
