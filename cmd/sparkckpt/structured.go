@@ -19,14 +19,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/decode/check"
 	"github.com/sparkckpt/sparkckpt/decode/codec"
 	"github.com/sparkckpt/sparkckpt/decode/dstream"
 	"github.com/sparkckpt/sparkckpt/decode/structured"
-	"github.com/sparkckpt/sparkckpt/rewrite"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -892,82 +890,4 @@ func renderStructuredCheck(p *printer, r *structured.CheckReport) {
 	p.printf("\n")
 	p.table("  ", rows)
 	renderFindings(p, r.Findings)
-}
-
-// ---- rewrite ----
-
-// runRewriteWithSinks finishes a rewrite given --sink: the checkpoint's
-// plan (already made) and one plan per sink output directory, each with
-// its own journal and backup directory (a journal covers one root). If
-// any plan is refused nothing is written.
-func runRewriteWithSinks(cmd *cobra.Command, g *globalOptions, o *rewriteOptions, plan *rewrite.Plan, refusal error, mp *rewrite.Mapper, hooks *rewrite.Hooks) error {
-	results := []rewriteResult{{Plan: plan}}
-	refusals := []error{refusal}
-	for _, s := range o.sinks {
-		sk, err := openSink(s)
-		if err != nil {
-			return &exitErr{code: exitError, err: usageError{fmt.Errorf("--sink: %w", err)}}
-		}
-		root := s
-		if sk.Dir == "." {
-			root = filepath.Clean(s)
-		}
-		if j, ok := rewrite.InProgress(root); ok {
-			return &exitErr{code: exitError, err: fmt.Errorf("%s: an earlier rewrite was interrupted: run 'sparkckpt rewrite --resume %s' to complete it or '--undo %s' to roll it back", root, j, j)}
-		}
-		sp, err := rewrite.NewPlan(root, mp, rewrite.Options{})
-		if err != nil {
-			return &exitErr{code: exitError, err: err}
-		}
-		results = append(results, rewriteResult{Plan: sp})
-		refusals = append(refusals, sp.Refusal(rewrite.Options{SkipUndecodable: o.skipUndecodable, Force: o.force}))
-	}
-	all := errors.Join(refusals...)
-	if o.apply && all == nil {
-		for i := range results {
-			r := &results[i]
-			if len(r.Files) == 0 {
-				continue
-			}
-			dir := rewrite.DefaultBackupDir(r.Root, time.Now())
-			if o.backupDir != "" {
-				dir = o.backupDir
-				if i > 0 {
-					dir = filepath.Join(o.backupDir, fmt.Sprintf("sink-%d", i))
-				}
-			}
-			jpath, err := rewrite.Apply(r.Plan, mp, dir, hooks)
-			if err != nil {
-				msg := err
-				if jpath != "" {
-					msg = fmt.Errorf("%w\nnothing is lost: complete with 'sparkckpt rewrite --resume %s' or roll back with 'sparkckpt rewrite --undo %s'", err, jpath, jpath)
-				}
-				return &exitErr{code: exitError, err: msg}
-			}
-			r.Applied, r.Journal = true, jpath
-		}
-	}
-	if g.json {
-		if err := writeJSON(cmd.OutOrStdout(), rewriteAll{Plans: results}); err != nil {
-			return err
-		}
-	} else {
-		p := newPrinter(cmd)
-		for i := range results {
-			if i > 0 {
-				p.printf("\n")
-			}
-			p.printf("%s\n", p.bold("== "+results[i].Root))
-			renderRewrite(p, &results[i], o.apply, refusals[i])
-		}
-	}
-	if all != nil {
-		return &exitErr{code: exitError, err: all}
-	}
-	return nil
-}
-
-// rewriteAll is rewrite --json with --sink: the checkpoint's plan first.
-type rewriteAll struct {
-	Plans []rewriteResult `json:"plans"`
 }
