@@ -7,12 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/sparkckpt/sparkckpt/decode/crcfile"
+	"github.com/sparkckpt/sparkckpt/store"
 )
 
 // Journal records a rewrite so it can be undone, or completed after a
@@ -73,77 +74,120 @@ func DefaultBackupDir(root string, now time.Time) string {
 	if err != nil {
 		abs = root
 	}
-	return filepath.Clean(abs) + ".sparkckpt-backup-" + now.UTC().Format("20060102T150405Z")
+	return filepath.Clean(abs) + backupSuffix(now)
 }
 
-// InProgress returns the journal path of an interrupted rewrite of root, if any.
+// DefaultBackup is DefaultBackupDir on dir's store: the same name with
+// .sparkckpt-backup-<UTC time> appended.
+func DefaultBackup(dir Place, now time.Time) Place {
+	suffix := backupSuffix(now)
+	return Place{Store: dir.Store, Name: dir.Name + suffix, URI: strings.TrimSuffix(dir.URI, "/") + suffix}
+}
+
+func backupSuffix(now time.Time) string {
+	return ".sparkckpt-backup-" + now.UTC().Format("20060102T150405Z")
+}
+
+// InProgress returns the journal of an interrupted rewrite of the local
+// directory root, if any.
 func InProgress(root string) (string, bool) {
-	b, err := os.ReadFile(filepath.Join(root, MarkerName))
+	dir, err := LocalPlace(root)
+	if err != nil {
+		return "", false
+	}
+	return InProgressAt(dir)
+}
+
+// InProgressAt returns the journal (its URI) of an interrupted rewrite
+// of dir, if any.
+func InProgressAt(dir Place) (string, bool) {
+	b, err := readFile(dir.Join(MarkerName))
 	if err != nil {
 		return "", false
 	}
 	return strings.TrimSpace(string(b)), true
 }
 
-// Apply carries out the plan: it writes the journal and a backup of every
-// original (a hard link where the file system allows it, else a copy)
-// before the first change, then replaces each file atomically (temp file
-// in the same directory, fsync, rename, fsync of the directory),
-// recomputing its bytes and checking them against the plan first. It
-// returns the journal's path.
+// Apply is ApplyAt with the backup directory on the local disk.
 func Apply(p *Plan, mp *Mapper, backupDir string, h *Hooks) (string, error) {
 	if len(p.Files) == 0 {
 		return "", nil
 	}
-	root, err := filepath.Abs(p.Root)
+	b, err := LocalPlace(backupDir)
 	if err != nil {
 		return "", err
 	}
-	if j, ok := InProgress(root); ok {
-		return "", fmt.Errorf("%s: an earlier rewrite was interrupted: run 'sparkckpt rewrite --resume %s' to complete it or '--undo %s' to roll it back", root, j, j)
+	return ApplyAt(p, mp, b, h)
+}
+
+// ApplyAt carries out the plan: it writes the journal and a backup of
+// every original into the new directory backup (a hard link where the
+// store has them and backup is on the plan's store, else a verified copy)
+// before the first change, then replaces each file atomically (temporary
+// file in the same directory, durable close, rename), recomputing its
+// bytes and checking them against the plan first. It returns the
+// journal's URI (empty when the plan changes nothing).
+func ApplyAt(p *Plan, mp *Mapper, backup Place, h *Hooks) (string, error) {
+	if len(p.Files) == 0 {
+		return "", nil
 	}
-	if err := os.MkdirAll(filepath.Dir(backupDir), 0o755); err != nil {
-		return "", err
+	root := p.dir
+	if j, ok := InProgressAt(root); ok {
+		return "", fmt.Errorf("%s: an earlier rewrite was interrupted: run 'sparkckpt rewrite --resume %s' to complete it or '--undo %s' to roll it back", root.URI, j, j)
 	}
-	if err := os.Mkdir(backupDir, 0o700); err != nil {
+	if ok, err := exists(backup); err != nil || ok {
+		if err == nil {
+			err = &fs.PathError{Op: "mkdir", Path: backup.URI, Err: fs.ErrExist}
+		}
+		return "", fmt.Errorf("backup directory: %w", err)
+	}
+	if err := backup.Store.MkdirAll(backup.Name, 0o700); err != nil {
 		return "", fmt.Errorf("backup directory: %w", err)
 	}
 	id := make([]byte, 8)
 	rand.Read(id)
-	j := &Journal{Version: 1, ID: hex.EncodeToString(id), Created: time.Now().UTC(), Root: root, Mappings: mp.Mappings(), State: StateApplying}
+	j := &Journal{Version: 1, ID: hex.EncodeToString(id), Created: time.Now().UTC(), Root: root.URI, Mappings: mp.Mappings(), State: StateApplying}
 	for _, fc := range p.Files {
-		j.Files = append(j.Files, JournalFile{FileChange: *fc, Backup: filepath.ToSlash(filepath.Join("files", filepath.FromSlash(fc.Path))), Perm: uint32(fc.Mode)})
+		j.Files = append(j.Files, JournalFile{FileChange: *fc, Backup: path.Join("files", fc.Path), Perm: uint32(fc.Mode)})
 	}
-	jpath := filepath.Join(backupDir, JournalName)
-	if err := writeJournal(jpath, j); err != nil {
+	jpl := backup.Join(JournalName)
+	if err := writeJournal(jpl, j); err != nil {
 		return "", err
 	}
-	if err := WriteFileAtomic(filepath.Join(root, MarkerName), []byte(jpath+"\n"), 0o644); err != nil {
+	if err := store.WriteFileAtomic(root.Store, root.Join(MarkerName).Name, []byte(jpl.URI+"\n"), 0o644); err != nil {
 		return "", err
 	}
 	h.step("journal")
+	dirs := map[string]bool{}
 	for _, f := range j.Files {
-		if err := backup(filepath.Join(root, filepath.FromSlash(f.Path)), filepath.Join(backupDir, filepath.FromSlash(f.Backup)), f.OldSHA256); err != nil {
-			return jpath, err
+		dst := backup.Join(f.Backup)
+		if err := backupFile(root.Join(f.Path), dst, f.OldSHA256); err != nil {
+			return jpl.URI, err
 		}
+		dirs[store.Dir(dst.Name)] = true
 		h.step("backup " + f.Path)
 	}
-	if err := syncTree(filepath.Join(backupDir, "files")); err != nil {
-		return jpath, err
+	// Hard links are durable once their directories are (the local disk).
+	if ds, ok := backup.Store.(store.DirSyncer); ok {
+		for d := range dirs {
+			if err := ds.SyncDir(d); err != nil {
+				return jpl.URI, err
+			}
+		}
 	}
-	if err := forward(j, mp, h); err != nil {
-		return jpath, err
+	if err := forward(j, root, mp, h); err != nil {
+		return jpl.URI, err
 	}
-	return jpath, finish(j, jpath, StateApplied, h)
+	return jpl.URI, finish(j, root, jpl, StateApplied, h)
 }
 
 // forward replaces every file still holding its original bytes by its new bytes.
-func forward(j *Journal, mp *Mapper, h *Hooks) error {
+func forward(j *Journal, root Place, mp *Mapper, h *Hooks) error {
 	var data []byte // the new bytes of the last data file, for its sidecar
 	var dataPath string
 	for _, f := range j.Files {
-		path := filepath.Join(j.Root, filepath.FromSlash(f.Path))
-		cur, err := os.ReadFile(path)
+		pl := root.Join(f.Path)
+		cur, err := readFile(pl)
 		if err != nil {
 			return err
 		}
@@ -155,7 +199,7 @@ func forward(j *Journal, mp *Mapper, h *Hooks) error {
 			continue
 		case f.OldSHA256:
 		default:
-			return fmt.Errorf("%s changed since the rewrite was planned (neither the original nor the rewritten bytes); not touching it", path)
+			return fmt.Errorf("%s changed since the rewrite was planned (neither the original nor the rewritten bytes); not touching it", pl.URI)
 		}
 		var out []byte
 		switch {
@@ -178,128 +222,170 @@ func forward(j *Journal, mp *Mapper, h *Hooks) error {
 			data, dataPath = out, f.Path
 		}
 		if out == nil || sha(out) != f.NewSHA256 {
-			return fmt.Errorf("%s: the new bytes differ from the plan; not touching it", path)
+			return fmt.Errorf("%s: the new bytes differ from the plan; not touching it", pl.URI)
 		}
-		if err := replace(path, out, fs.FileMode(f.Perm), h, f.Path); err != nil {
+		if err := replace(pl, out, fs.FileMode(f.Perm), h, f.Path); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Resume completes an interrupted rewrite from its journal.
+// Resume completes an interrupted rewrite from its journal, on the local disk.
 func Resume(jpath string, h *Hooks) error {
-	j, err := ReadJournal(jpath)
+	jpl, err := LocalPlace(jpath)
+	if err != nil {
+		return err
+	}
+	return ResumeAt(jpl, LocalPlace, h)
+}
+
+// ResumeAt completes an interrupted rewrite from its journal jpath;
+// open resolves the checkpoint directory the journal names.
+func ResumeAt(jpath Place, open Opener, h *Hooks) error {
+	j, err := ReadJournalAt(jpath)
 	if err != nil {
 		return err
 	}
 	if j.State == StateUndone {
-		return fmt.Errorf("%s: this rewrite was undone", jpath)
+		return fmt.Errorf("%s: this rewrite was undone", jpath.URI)
 	}
 	mp, err := NewMapper(j.Mappings)
 	if err != nil {
 		return err
 	}
-	if err := forward(j, mp, h); err != nil {
-		return err
-	}
-	return finish(j, jpath, StateApplied, h)
-}
-
-// Undo restores every file of a journal to its original bytes from the
-// backup, whatever point the rewrite had reached. A file that is neither
-// the original nor the rewritten version is left alone and reported.
-func Undo(jpath string, h *Hooks) error {
-	j, err := ReadJournal(jpath)
+	root, err := open(j.Root)
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(jpath)
+	if err := forward(j, root, mp, h); err != nil {
+		return err
+	}
+	return finish(j, root, jpath, StateApplied, h)
+}
+
+// Undo restores every file of a local journal to its original bytes.
+func Undo(jpath string, h *Hooks) error {
+	jpl, err := LocalPlace(jpath)
+	if err != nil {
+		return err
+	}
+	return UndoAt(jpl, LocalPlace, h)
+}
+
+// UndoAt restores every file of a journal to its original bytes from the
+// backup, whatever point the rewrite had reached. A file that is neither
+// the original nor the rewritten version is left alone and reported.
+// open resolves the checkpoint directory the journal names.
+func UndoAt(jpath Place, open Opener, h *Hooks) error {
+	j, err := ReadJournalAt(jpath)
+	if err != nil {
+		return err
+	}
+	root, err := open(j.Root)
+	if err != nil {
+		return err
+	}
+	dir := jpath.Dir()
 	var errs []error
 	for i := len(j.Files) - 1; i >= 0; i-- {
 		f := j.Files[i]
-		path := filepath.Join(j.Root, filepath.FromSlash(f.Path))
-		cur, err := os.ReadFile(path)
+		pl := root.Join(f.Path)
+		cur, err := readFile(pl)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		bk := dir.Join(f.Backup)
 		switch sha(cur) {
 		case f.OldSHA256:
 			continue
 		case f.NewSHA256:
 		default:
-			errs = append(errs, fmt.Errorf("%s changed after the rewrite; not restoring it (its original is %s)", path, filepath.Join(dir, filepath.FromSlash(f.Backup))))
+			errs = append(errs, fmt.Errorf("%s changed after the rewrite; not restoring it (its original is %s)", pl.URI, bk.URI))
 			continue
 		}
-		orig, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Backup)))
+		orig, err := readFile(bk)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		if sha(orig) != f.OldSHA256 {
-			errs = append(errs, fmt.Errorf("backup of %s does not match the journal", path))
+			errs = append(errs, fmt.Errorf("backup of %s does not match the journal", pl.URI))
 			continue
 		}
-		if err := replace(path, orig, fs.FileMode(f.Perm), h, f.Path); err != nil {
+		if err := replace(pl, orig, fs.FileMode(f.Perm), h, f.Path); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	return finish(j, jpath, StateUndone, h)
+	return finish(j, root, jpath, StateUndone, h)
 }
 
-// finish records the final state, removes temp files a crash may have
-// left beside the journal's files, and removes the in-progress marker.
-func finish(j *Journal, jpath, state string, h *Hooks) error {
-	dirs := map[string]bool{j.Root: true} // the marker is written atomically in the root
+// finish records the final state, removes temporary files a crash may
+// have left beside the journal's files, and removes the in-progress marker.
+func finish(j *Journal, root, jpath Place, state string, h *Hooks) error {
+	dirs := map[string]bool{root.Name: true} // the marker is written atomically in the root
 	for _, f := range j.Files {
-		dirs[filepath.Dir(filepath.Join(j.Root, filepath.FromSlash(f.Path)))] = true
+		dirs[store.Dir(root.Join(f.Path).Name)] = true
 	}
 	for d := range dirs {
-		left, _ := filepath.Glob(filepath.Join(d, TempPattern))
-		for _, l := range left {
-			os.Remove(l)
+		ents, _ := root.Store.ReadDir(d)
+		for _, e := range ents {
+			if store.IsTemp(e.Name()) && !e.IsDir() {
+				root.Store.Remove(store.Join(d, e.Name()))
+			}
 		}
 	}
 	j.State = state
 	if err := writeJournal(jpath, j); err != nil {
 		return err
 	}
-	if err := os.Remove(filepath.Join(j.Root, MarkerName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := root.Store.Remove(root.Join(MarkerName).Name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if err := syncDir(j.Root); err != nil {
-		return err
+	if ds, ok := root.Store.(store.DirSyncer); ok {
+		if err := ds.SyncDir(root.Name); err != nil {
+			return err
+		}
 	}
 	h.step("done")
 	return nil
 }
 
-// ReadJournal reads a journal file.
+// ReadJournal reads a journal file on the local disk.
 func ReadJournal(path string) (*Journal, error) {
-	b, err := os.ReadFile(path)
+	pl, err := LocalPlace(path)
+	if err != nil {
+		return nil, err
+	}
+	return ReadJournalAt(pl)
+}
+
+// ReadJournalAt reads a journal file.
+func ReadJournalAt(pl Place) (*Journal, error) {
+	b, err := readFile(pl)
 	if err != nil {
 		return nil, err
 	}
 	j := &Journal{}
 	if err := json.Unmarshal(b, j); err != nil {
-		return nil, fmt.Errorf("%s: not a sparkckpt journal: %w", path, err)
+		return nil, fmt.Errorf("%s: not a sparkckpt journal: %w", pl.URI, err)
 	}
 	if j.Version != 1 || j.Root == "" {
-		return nil, fmt.Errorf("%s: not a sparkckpt journal (version %d)", path, j.Version)
+		return nil, fmt.Errorf("%s: not a sparkckpt journal (version %d)", pl.URI, j.Version)
 	}
 	return j, nil
 }
 
-func writeJournal(path string, j *Journal) error {
+func writeJournal(pl Place, j *Journal) error {
 	b, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, append(b, '\n'), 0o600)
+	return store.WriteFileAtomic(pl.Store, pl.Name, append(b, '\n'), 0o600)
 }
 
 // crcBytes recomputes a sidecar for data, keeping the old chunk size.
@@ -311,130 +397,65 @@ func crcBytes(oldSidecar, data []byte) []byte {
 	return crcfile.Compute(data, bpc)
 }
 
-// backup keeps the original of src at dst: a hard link (no copy: the
-// original inode survives the rename that replaces src), else a copy.
-func backup(src, dst, wantSHA string) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+// backupFile keeps the original of src at dst: a hard link where the
+// store has them (no copy: the original inode survives the rename that
+// replaces src), else a copy whose bytes are checked against the journal.
+func backupFile(src, dst Place, wantSHA string) error {
+	if err := dst.Store.MkdirAll(store.Dir(dst.Name), 0o700); err != nil {
 		return err
 	}
-	if err := os.Link(src, dst); err == nil {
-		return nil
+	if l, ok := src.Store.(store.Linker); ok && sameStore(src, dst) {
+		if err := l.Link(src.Name, dst.Name); err == nil {
+			return nil
+		}
 	}
-	b, err := os.ReadFile(src)
+	b, err := readFile(src)
 	if err != nil {
 		return err
 	}
 	if sha(b) != wantSHA {
-		return fmt.Errorf("%s changed since the rewrite was planned", src)
+		return fmt.Errorf("%s changed since the rewrite was planned", src.URI)
 	}
-	return WriteFileAtomic(dst, b, 0o600)
+	return store.WriteFileAtomic(dst.Store, dst.Name, b, 0o600)
 }
 
-// replace writes b over path atomically, reporting steps to h.
-func replace(path string, b []byte, perm fs.FileMode, h *Hooks, name string) error {
-	t, err := createTemp(path, perm)
+// replace writes b over pl atomically, reporting steps to h: a
+// temporary file in the same directory, written and closed (durable),
+// then renamed over pl.
+func replace(pl Place, b []byte, perm fs.FileMode, h *Hooks, name string) error {
+	w, tmp, err := store.CreateTemp(pl.Store, store.Dir(pl.Name), store.TempPrefix+pl.Base()+"-", "", perm)
 	if err != nil {
 		return err
 	}
-	defer t.cleanup()
-	if err := t.write(b); err != nil {
+	if _, err := w.Write(b); err != nil {
+		w.Close()
+		pl.Store.Remove(tmp)
+		return err
+	}
+	if err := w.Close(); err != nil {
+		pl.Store.Remove(tmp)
 		return err
 	}
 	h.step("write " + name)
-	if err := t.commit(); err != nil {
+	if err := pl.Store.Rename(tmp, pl.Name); err != nil {
+		pl.Store.Remove(tmp)
 		return err
 	}
 	h.step("rename " + name)
 	return nil
 }
 
-// WriteFileAtomic writes b to path: a temp file in the same directory,
-// fsync, rename over path, fsync of the directory. A failure leaves path
-// as it was.
+// WriteFileAtomic writes b to the local path path: a temporary file in
+// the same directory, fsync, rename over path, fsync of the directory. A
+// failure leaves path as it was.
 func WriteFileAtomic(path string, b []byte, perm fs.FileMode) error {
-	t, err := createTemp(path, perm)
+	pl, err := LocalPlace(path)
 	if err != nil {
 		return err
 	}
-	defer t.cleanup()
-	if err := t.write(b); err != nil {
-		return err
-	}
-	return t.commit()
+	return store.WriteFileAtomic(pl.Store, pl.Name, b, perm)
 }
 
 // TempPattern matches the temporary files a rewrite creates beside the
 // files it replaces (left behind only by a crash; safe to delete).
-const TempPattern = ".sparkckpt-tmp-*"
-
-type tempFile struct {
-	f         *os.File
-	target    string
-	committed bool
-}
-
-func createTemp(target string, perm fs.FileMode) (*tempFile, error) {
-	f, err := os.CreateTemp(filepath.Dir(target), ".sparkckpt-tmp-"+filepath.Base(target)+"-*")
-	if err != nil {
-		return nil, err
-	}
-	if perm != 0 {
-		if err := f.Chmod(perm); err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			return nil, err
-		}
-	}
-	return &tempFile{f: f, target: target}, nil
-}
-
-func (t *tempFile) write(b []byte) error {
-	if _, err := t.f.Write(b); err != nil {
-		return err
-	}
-	return t.f.Sync()
-}
-
-func (t *tempFile) commit() error {
-	if err := t.f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(t.f.Name(), t.target); err != nil {
-		return err
-	}
-	t.committed = true
-	return syncDir(filepath.Dir(t.target))
-}
-
-// cleanup removes the temp file unless it was committed.
-func (t *tempFile) cleanup() {
-	if !t.committed {
-		t.f.Close()
-		os.Remove(t.f.Name())
-	}
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
-// syncTree fsyncs every directory under dir (backups of nested files).
-func syncTree(dir string) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if d.IsDir() {
-			return syncDir(p)
-		}
-		return nil
-	})
-}
+const TempPattern = store.TempPrefix + "*"

@@ -2,12 +2,12 @@ package rewrite_test
 
 import (
 	"context"
-	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"path/filepath"
 	"testing"
 
 	"github.com/sparkckpt/sparkckpt/decode/check"
 	"github.com/sparkckpt/sparkckpt/fixtures/real"
+	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -2,7 +2,6 @@ package rewrite_test
 
 import (
 	"fmt"
-	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/sparkckpt/sparkckpt/decode/wal"
 	"github.com/sparkckpt/sparkckpt/fixtures/jvm"
 	"github.com/sparkckpt/sparkckpt/fixtures/real"
+	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -71,6 +69,7 @@ type Plan struct {
 	Edits int `json:"edits"`
 
 	kept int64 // bytes of new file contents kept in memory for Apply
+	dir  Place // the checkpoint directory
 }
 
 // MemoryBudget bounds the new file contents a plan keeps for Apply; past
@@ -125,58 +124,74 @@ func problemList(ps []Problem) string {
 	return strings.Join(parts, "; ")
 }
 
-// NewPlan reads the checkpoint directory root and computes every change
-// the mappings make, verifying each new file by decoding it. It writes
-// nothing and keeps no file's bytes in memory beyond the one it is
-// working on.
+// NewPlan reads the checkpoint directory root on the local disk and
+// computes every change the mappings make, verifying each new file by
+// decoding it. It writes nothing and keeps no file's bytes in memory
+// beyond the one it is working on. Plan.Root is root as given.
 func NewPlan(root string, mp *Mapper, o Options) (*Plan, error) {
-	st, err := os.Stat(root)
+	dir, err := LocalPlace(root)
+	if err != nil {
+		return nil, err
+	}
+	p, err := NewPlanAt(dir, mp, o)
+	if p != nil {
+		p.Root = root
+	}
+	return p, err
+}
+
+// NewPlanAt is NewPlan for a checkpoint directory on any store (the
+// local disk, HDFS). Plan.Root is dir.URI.
+func NewPlanAt(dir Place, mp *Mapper, o Options) (*Plan, error) {
+	st, err := stat(dir)
 	if err != nil {
 		return nil, err
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("%s: rewrite takes a checkpoint directory", root)
+		return nil, fmt.Errorf("%s: rewrite takes a checkpoint directory", dir.URI)
 	}
-	p := &Plan{Root: root, Mappings: mp.Mappings(), Files: []*FileChange{}, Undecodable: []Problem{}, Unhandled: []Problem{}, Inconsistent: []Problem{}}
-	names, err := regularFiles(root)
+	p := &Plan{Root: dir.URI, Mappings: mp.Mappings(), Files: []*FileChange{}, Undecodable: []Problem{}, Unhandled: []Problem{}, Inconsistent: []Problem{}, dir: dir}
+	names, err := regularFiles(dir)
 	if err != nil {
 		return nil, err
 	}
-	var targets []struct{ rel, kind string }
+	var targets []target
 	for _, c := range dstream.Candidates(names) {
-		targets = append(targets, struct{ rel, kind string }{c.Name, KindCheckpoint})
+		targets = append(targets, target{c.Name, KindCheckpoint})
 	}
-	logDir := filepath.Join(root, "receivedBlockMetadata")
-	logNames, _ := regularFiles(logDir)
+	logNames, _ := regularFiles(dir.Join("receivedBlockMetadata"))
 	for _, l := range wal.ListLogs(logNames) {
-		targets = append(targets, struct{ rel, kind string }{"receivedBlockMetadata/" + l.Name, KindLog})
+		targets = append(targets, target{"receivedBlockMetadata/" + l.Name, KindLog})
 	}
 	// Structured Streaming checkpoints and file sink logs (structured.go):
 	// their URI-bearing logs; a structured directory with none is a plan
 	// with nothing to change, not an error.
-	sTargets, isStructured, err := structuredTargets(root)
+	sTargets, isStructured, err := structuredTargets(dir)
 	if err != nil {
 		return nil, err
 	}
 	targets = append(targets, sTargets...)
 	if len(targets) == 0 && !isStructured {
-		return nil, fmt.Errorf("%s: %w: no checkpoint-<ms> file, no receivedBlockMetadata/log-*, no offsets/ and no _spark_metadata/", root, ErrNotCheckpoint)
+		return nil, fmt.Errorf("%s: %w: no checkpoint-<ms> file, no receivedBlockMetadata/log-*, no offsets/ and no _spark_metadata/", dir.URI, ErrNotCheckpoint)
 	}
 	for _, t := range targets {
-		if err := p.addFile(root, t.rel, t.kind, mp); err != nil {
+		if err := p.addFile(t.rel, t.kind, mp); err != nil {
 			return nil, err
 		}
 	}
 	return p, nil
 }
 
-func (p *Plan) addFile(root, rel, kind string, mp *Mapper) error {
-	path := filepath.Join(root, filepath.FromSlash(rel))
-	in, err := os.ReadFile(path)
+// Dir is the checkpoint directory the plan was made for.
+func (p *Plan) Dir() Place { return p.dir }
+
+func (p *Plan) addFile(rel, kind string, mp *Mapper) error {
+	f := p.dir.Join(rel)
+	in, err := readFile(f)
 	if err != nil {
 		return err
 	}
-	st, err := os.Stat(path)
+	st, err := stat(f)
 	if err != nil {
 		return err
 	}
@@ -203,14 +218,18 @@ func (p *Plan) addFile(root, rel, kind string, mp *Mapper) error {
 	p.keep(fc, res.out)
 	p.Files = append(p.Files, fc)
 	p.Edits += len(res.edits)
-	// A Hadoop LocalFileSystem sidecar must match the new bytes (spec §1.3).
+	// A Hadoop LocalFileSystem sidecar must match the new bytes (spec
+	// §1.3). An existing sidecar is kept correct on every store; none is
+	// created (HDFS has none: store.Checksummed).
 	crcRel := crcfile.SidecarName(rel)
-	crcPath := filepath.Join(root, filepath.FromSlash(crcRel))
-	if old, err := os.ReadFile(crcPath); err == nil {
+	if old, err := readFile(p.dir.Join(crcRel)); err == nil {
 		nb := crcBytes(old, res.out)
-		cst, _ := os.Stat(crcPath)
+		var perm fs.FileMode = 0o644
+		if cst, err := stat(p.dir.Join(crcRel)); err == nil {
+			perm = cst.Mode().Perm()
+		}
 		cfc := &FileChange{Path: crcRel, Kind: KindCRC, Of: rel, Edits: []Edit{}, OldSize: int64(len(old)), NewSize: int64(len(nb)),
-			OldSHA256: sha(old), NewSHA256: sha(nb), Mode: cst.Mode().Perm()}
+			OldSHA256: sha(old), NewSHA256: sha(nb), Mode: perm}
 		p.keep(cfc, nb)
 		p.Files = append(p.Files, cfc)
 	}
@@ -234,8 +253,8 @@ func sha(b []byte) string {
 }
 
 // regularFiles lists the regular files of dir, sorted.
-func regularFiles(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
+func regularFiles(dir Place) ([]string, error) {
+	ents, err := dir.Store.ReadDir(dir.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -2,11 +2,10 @@ package rewrite
 
 import (
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
 
 	"github.com/sparkckpt/sparkckpt/decode/structured"
+	"github.com/sparkckpt/sparkckpt/store"
 )
 
 // File kinds of Structured Streaming checkpoints and file sink logs
@@ -37,9 +36,9 @@ type target = struct{ rel, kind string }
 // operator metadata v2 file, and, when root is a file sink's output
 // directory (or its _spark_metadata), every sink log file. isStructured
 // tells whether root is a structured checkpoint or sink at all.
-func structuredTargets(root string) (targets []target, isStructured bool, err error) {
-	fsys := os.DirFS(root)
-	if filepath.Base(filepath.Clean(root)) == "_spark_metadata" {
+func structuredTargets(root Place) (targets []target, isStructured bool, err error) {
+	fsys := store.FS(root.Store, root.Name)
+	if root.Base() == "_spark_metadata" {
 		names, err := regularFiles(root)
 		if err != nil {
 			return nil, false, err
@@ -51,9 +50,9 @@ func structuredTargets(root string) (targets []target, isStructured bool, err er
 		}
 		return targets, true, nil
 	}
-	if st, err := os.Stat(filepath.Join(root, "_spark_metadata")); err == nil && st.IsDir() {
+	if st, err := stat(root.Join("_spark_metadata")); err == nil && st.IsDir() {
 		isStructured = true
-		names, err := regularFiles(filepath.Join(root, "_spark_metadata"))
+		names, err := regularFiles(root.Join("_spark_metadata"))
 		if err != nil {
 			return nil, false, err
 		}

@@ -20,6 +20,7 @@ var (
 	_ RemoveAller = (*Local)(nil)
 	_ Linker      = (*Local)(nil)
 	_ Checksummed = (*Local)(nil)
+	_ DirSyncer   = (*Local)(nil)
 )
 
 // NewLocal returns the local disk rooted at the directory root (made
@@ -236,6 +237,15 @@ func (l *Local) Link(oldname, newname string) error {
 		return err
 	}
 	return nil
+}
+
+// SyncDir implements [DirSyncer]: fsync of the directory.
+func (l *Local) SyncDir(name string) error {
+	p, err := l.path("sync", name)
+	if err != nil {
+		return err
+	}
+	return syncDir(p)
 }
 
 func syncDir(dir string) error {

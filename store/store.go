@@ -103,6 +103,15 @@ type Linker interface {
 	Link(oldname, newname string) error
 }
 
+// DirSyncer is implemented by stores whose directory entries become
+// durable only when the directory is synced (the local disk: a hard link
+// is durable after fsync of its directory). Create, Rename and MkdirAll
+// are durable on return on every store; Link and Remove need SyncDir.
+type DirSyncer interface {
+	// SyncDir makes the entries of the named directory durable.
+	SyncDir(name string) error
+}
+
 // Checksummed is implemented by stores that are a Hadoop
 // ChecksumFileSystem: Hadoop's LocalFileSystem, through which Spark writes
 // checkpoint files (and RDD checkpoints) with a .NAME.crc sidecar each
