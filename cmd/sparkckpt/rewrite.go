@@ -79,17 +79,27 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			hooks := crashHooks()
+			st := newStores(cmd.Context(), os.Getenv, 0)
+			defer st.Close()
 			switch {
 			case o.undo != "" && o.resume != "":
 				return &exitErr{code: exitError, err: usageError{fmt.Errorf("give --undo or --resume, not both")}}
 			case o.undo != "":
-				if err := rewrite.Undo(o.undo, hooks); err != nil {
+				j, err := st.place(o.undo)
+				if err == nil {
+					err = rewrite.UndoAt(j, st.place, hooks)
+				}
+				if err != nil {
 					return &exitErr{code: exitError, err: err}
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "restored the original files of %s\n", o.undo)
 				return nil
 			case o.resume != "":
-				if err := rewrite.Resume(o.resume, hooks); err != nil {
+				j, err := st.place(o.resume)
+				if err == nil {
+					err = rewrite.ResumeAt(j, st.place, hooks)
+				}
+				if err != nil {
 					return &exitErr{code: exitError, err: err}
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "completed the rewrite of %s\n", o.resume)
@@ -100,31 +110,32 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 				return &exitErr{code: exitError, err: usageError{err}}
 			}
 			root := args[0]
-			if j, ok := rewrite.InProgress(root); ok {
-				return &exitErr{code: exitError, err: fmt.Errorf("%s: an earlier rewrite was interrupted: run 'sparkckpt rewrite --resume %s' to complete it or '--undo %s' to roll it back", root, j, j)}
-			}
-			plan, err := rewrite.NewPlan(root, mp, rewrite.Options{})
+			dir, err := st.place(root)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
+			if j, ok := rewrite.InProgressAt(dir); ok {
+				return &exitErr{code: exitError, err: fmt.Errorf("%s: an earlier rewrite was interrupted: run 'sparkckpt rewrite --resume %s' to complete it or '--undo %s' to roll it back", root, j, j)}
+			}
+			plan, err := rewrite.NewPlanAt(dir, mp, rewrite.Options{})
+			if err != nil {
+				return &exitErr{code: exitError, err: err}
+			}
+			plan.Root = root // as the user named it
 			ro := rewrite.Options{SkipUndecodable: o.skipUndecodable, Force: o.force}
 			refusal := plan.Refusal(ro)
-			if len(o.sinks) > 0 { // file sink logs with the checkpoint (structured.go)
-				return runRewriteWithSinks(cmd, g, o, plan, refusal, mp, hooks)
+			if len(o.sinks) > 0 { // file sink logs with the checkpoint (rewritesinks.go)
+				return runRewriteWithSinks(cmd, g, o, st, plan, refusal, mp, hooks)
 			}
 			res := rewriteResult{Plan: plan, Applied: false}
 			if o.apply && refusal == nil && len(plan.Files) > 0 {
-				dir := o.backupDir
-				if dir == "" {
-					dir = rewrite.DefaultBackupDir(root, time.Now())
-				}
-				jpath, err := rewrite.Apply(plan, mp, dir, hooks)
+				backup, err := o.backup(st, dir, "")
 				if err != nil {
-					msg := err
-					if jpath != "" {
-						msg = fmt.Errorf("%w\nnothing is lost: complete with 'sparkckpt rewrite --resume %s' or roll back with 'sparkckpt rewrite --undo %s'", err, jpath, jpath)
-					}
-					return &exitErr{code: exitError, err: msg}
+					return &exitErr{code: exitError, err: err}
+				}
+				jpath, err := rewrite.ApplyAt(plan, mp, backup, hooks)
+				if err != nil {
+					return &exitErr{code: exitError, err: applyFailed(err, jpath)}
 				}
 				res.Applied, res.Journal = true, jpath
 			}
@@ -153,6 +164,28 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.resume, "resume", "", "complete the interrupted rewrite of this journal")
 	f.StringArrayVar(&o.sinks, "sink", nil, "Structured Streaming: also rewrite this file sink output directory's _spark_metadata log\n(repeatable; each gets its own journal)")
 	return cmd
+}
+
+// backup is where Apply keeps the journal and originals of dir: under
+// --backup-dir (in its subdirectory sub, if any), else beside dir on dir's store.
+func (o *rewriteOptions) backup(st *stores, dir rewrite.Place, sub string) (rewrite.Place, error) {
+	if o.backupDir == "" {
+		return rewrite.DefaultBackup(dir, time.Now()), nil
+	}
+	b, err := st.place(o.backupDir)
+	if err != nil || sub == "" {
+		return b, err
+	}
+	return b.Join(sub), nil
+}
+
+// applyFailed explains a failed apply: once the journal exists, nothing
+// is lost and the rewrite can be completed or rolled back.
+func applyFailed(err error, journal string) error {
+	if journal == "" {
+		return err
+	}
+	return fmt.Errorf("%w\nnothing is lost: complete with 'sparkckpt rewrite --resume %s' or roll back with 'sparkckpt rewrite --undo %s'", err, journal, journal)
 }
 
 func (o *rewriteOptions) mapper() (*rewrite.Mapper, error) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"time"
 
 	"github.com/sparkckpt/sparkckpt/rewrite"
 	"github.com/spf13/cobra"
@@ -14,7 +13,7 @@ import (
 // plan (already made) and one plan per sink output directory, each with
 // its own journal and backup directory (a journal covers one root). If
 // any plan is refused nothing is written.
-func runRewriteWithSinks(cmd *cobra.Command, g *globalOptions, o *rewriteOptions, plan *rewrite.Plan, refusal error, mp *rewrite.Mapper, hooks *rewrite.Hooks) error {
+func runRewriteWithSinks(cmd *cobra.Command, g *globalOptions, o *rewriteOptions, st *stores, plan *rewrite.Plan, refusal error, mp *rewrite.Mapper, hooks *rewrite.Hooks) error {
 	results := []rewriteResult{{Plan: plan}}
 	refusals := []error{refusal}
 	for _, s := range o.sinks {
@@ -26,13 +25,18 @@ func runRewriteWithSinks(cmd *cobra.Command, g *globalOptions, o *rewriteOptions
 		if sk.Dir == "." {
 			root = filepath.Clean(s)
 		}
-		if j, ok := rewrite.InProgress(root); ok {
-			return &exitErr{code: exitError, err: fmt.Errorf("%s: an earlier rewrite was interrupted: run 'sparkckpt rewrite --resume %s' to complete it or '--undo %s' to roll it back", root, j, j)}
-		}
-		sp, err := rewrite.NewPlan(root, mp, rewrite.Options{})
+		dir, err := st.place(root)
 		if err != nil {
 			return &exitErr{code: exitError, err: err}
 		}
+		if j, ok := rewrite.InProgressAt(dir); ok {
+			return &exitErr{code: exitError, err: fmt.Errorf("%s: an earlier rewrite was interrupted: run 'sparkckpt rewrite --resume %s' to complete it or '--undo %s' to roll it back", root, j, j)}
+		}
+		sp, err := rewrite.NewPlanAt(dir, mp, rewrite.Options{})
+		if err != nil {
+			return &exitErr{code: exitError, err: err}
+		}
+		sp.Root = root
 		results = append(results, rewriteResult{Plan: sp})
 		refusals = append(refusals, sp.Refusal(rewrite.Options{SkipUndecodable: o.skipUndecodable, Force: o.force}))
 	}
@@ -43,20 +47,17 @@ func runRewriteWithSinks(cmd *cobra.Command, g *globalOptions, o *rewriteOptions
 			if len(r.Files) == 0 {
 				continue
 			}
-			dir := rewrite.DefaultBackupDir(r.Root, time.Now())
-			if o.backupDir != "" {
-				dir = o.backupDir
-				if i > 0 {
-					dir = filepath.Join(o.backupDir, fmt.Sprintf("sink-%d", i))
-				}
+			sub := ""
+			if i > 0 {
+				sub = fmt.Sprintf("sink-%d", i)
 			}
-			jpath, err := rewrite.Apply(r.Plan, mp, dir, hooks)
+			backup, err := o.backup(st, r.Dir(), sub)
 			if err != nil {
-				msg := err
-				if jpath != "" {
-					msg = fmt.Errorf("%w\nnothing is lost: complete with 'sparkckpt rewrite --resume %s' or roll back with 'sparkckpt rewrite --undo %s'", err, jpath, jpath)
-				}
-				return &exitErr{code: exitError, err: msg}
+				return &exitErr{code: exitError, err: err}
+			}
+			jpath, err := rewrite.ApplyAt(r.Plan, mp, backup, hooks)
+			if err != nil {
+				return &exitErr{code: exitError, err: applyFailed(err, jpath)}
 			}
 			r.Applied, r.Journal = true, jpath
 		}

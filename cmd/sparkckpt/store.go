@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sparkckpt/sparkckpt/rewrite"
 	"github.com/sparkckpt/sparkckpt/store"
 	"github.com/sparkckpt/sparkckpt/store/hdfs"
 )
@@ -86,6 +87,16 @@ func (s *stores) openHDFS(arg string) (*location, error) {
 		s.hdfs[authority] = f
 	}
 	return &location{store: f, name: name, display: f.Path(name), uri: f.Path(name)}, nil
+}
+
+// place opens arg as a rewrite.Place; it is also the rewrite's Opener
+// for the directories journals and markers name.
+func (s *stores) place(arg string) (rewrite.Place, error) {
+	loc, err := s.open(arg)
+	if err != nil {
+		return rewrite.Place{}, err
+	}
+	return rewrite.Place{Store: loc.store, Name: loc.name, URI: loc.display}, nil
 }
 
 func (s *stores) Close() {
