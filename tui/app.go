@@ -25,6 +25,9 @@ type Options struct {
 	Name string
 	// FS reads Root; nil means os.DirFS(Root).
 	FS fs.FS
+	// Dir is Root as the rewrite reads and writes it (the store it is
+	// on: the local disk, HDFS); the zero Place means Root on the local disk.
+	Dir rewrite.Place
 	// ExpectFS are the filesystems the restored application may use
 	// (--expect-fs); URIs elsewhere are drawn in the warning colour.
 	ExpectFS []string
@@ -138,7 +141,7 @@ type Model struct {
 	mapper    *rewrite.Mapper
 	refusal   error
 	planView  *listView
-	backupDir string
+	backup    rewrite.Place // where an apply keeps the journal and originals
 
 	detail detailView
 	status string
@@ -153,6 +156,11 @@ func New(o Options) (*Model, error) {
 	}
 	if o.FS == nil {
 		o.FS = os.DirFS(o.Root)
+	}
+	if o.Dir.Store == nil {
+		if o.Dir, err = rewrite.LocalPlace(o.Root); err != nil {
+			return nil, err
+		}
 	}
 	if o.Now == nil {
 		o.Now = time.Now

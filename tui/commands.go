@@ -192,28 +192,29 @@ func pickleRefOffset(pr *dstream.PickleRef) int64 {
 }
 
 // planCmd computes a rewrite plan; it writes nothing.
-func planCmd(root string, ms []rewrite.Mapping) tea.Cmd {
+func planCmd(dir rewrite.Place, root string, ms []rewrite.Mapping) tea.Cmd {
 	return func() tea.Msg {
 		mp, err := rewrite.NewMapper(ms)
 		if err != nil {
 			return planMsg{err: err}
 		}
-		if j, ok := rewrite.InProgress(root); ok {
+		if j, ok := rewrite.InProgressAt(dir); ok {
 			return planMsg{err: fmt.Errorf("an earlier rewrite was interrupted: run 'sparkckpt rewrite --resume %s' to complete it or '--undo %s' to roll it back", j, j)}
 		}
-		p, err := rewrite.NewPlan(root, mp, rewrite.Options{})
+		p, err := rewrite.NewPlanAt(dir, mp, rewrite.Options{})
 		if err != nil {
 			return planMsg{err: err}
 		}
+		p.Root = root
 		return planMsg{plan: p, mapper: mp, refusal: p.Refusal(rewrite.Options{})}
 	}
 }
 
 // applyCmd carries out a plan exactly as 'sparkckpt rewrite --apply' does:
-// journal and backups in backupDir first, then each file atomically.
-func applyCmd(p *rewrite.Plan, mp *rewrite.Mapper, backupDir string) tea.Cmd {
+// journal and backups in backup first, then each file atomically.
+func applyCmd(p *rewrite.Plan, mp *rewrite.Mapper, backup rewrite.Place) tea.Cmd {
 	return func() tea.Msg {
-		j, err := rewrite.Apply(p, mp, backupDir, nil)
+		j, err := rewrite.ApplyAt(p, mp, backup, nil)
 		if err != nil && j != "" {
 			err = fmt.Errorf("%w; nothing is lost: complete with 'sparkckpt rewrite --resume %s' or roll back with 'sparkckpt rewrite --undo %s'", err, j, j)
 		}

@@ -22,9 +22,9 @@
 // the metadata checkpoints (which marks undecodable files and, through
 // dstream.Choose, the file Spark restores from), search, URIs, rewrite
 // plans and applies. Rewrites go through the rewrite package only:
-// rewrite.NewPlan for the preview, rewrite.Apply with
-// rewrite.DefaultBackupDir (journal and backups, as 'sparkckpt rewrite
-// --apply') after an explicit confirmation. The package reads the checkpoint
+// rewrite.NewPlanAt for the preview, rewrite.ApplyAt with
+// rewrite.DefaultBackup (journal and backups, as 'sparkckpt rewrite
+// --apply') after an explicit confirmation, on the store Options.Dir names. The package reads the checkpoint
 // through an fs.FS and writes nothing itself; copying to the clipboard is an
 // OSC 52 escape sequence written to the terminal given in Options.
 //

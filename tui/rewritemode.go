@@ -83,7 +83,7 @@ func (m *Model) keyForm(msg tea.KeyMsg) tea.Cmd {
 		m.planView = &listView{title: fmt.Sprintf("Rewrite %s → %s", from, to), empty: "planning (reading and re-encoding every checkpoint file and log)…"}
 		m.layout()
 		m.status = ""
-		return planCmd(m.opts.Root, []rewrite.Mapping{{From: from, To: to}})
+		return planCmd(m.opts.Dir, m.opts.Root, []rewrite.Mapping{{From: from, To: to}})
 	}
 	var cmd tea.Cmd
 	if m.formField == 0 {
@@ -175,7 +175,7 @@ func (m *Model) keyPlan(msg tea.KeyMsg) tea.Cmd {
 		case m.opts.ReadOnly:
 			m.setStatus(true, "read-only: the browser was started with --read-only")
 		default:
-			m.backupDir = rewrite.DefaultBackupDir(m.opts.Root, m.opts.Now())
+			m.backup = rewrite.DefaultBackup(m.opts.Dir, m.opts.Now())
 			m.mode = modeConfirm
 		}
 		return nil
@@ -190,7 +190,7 @@ func (m *Model) keyConfirm(msg tea.KeyMsg) tea.Cmd {
 	if key.Matches(msg, m.keys.Confirm) {
 		m.mode = modeApplying
 		m.setStatus(false, "applying…")
-		return applyCmd(m.plan, m.mapper, m.backupDir)
+		return applyCmd(m.plan, m.mapper, m.backup)
 	}
 	m.mode = modePlan
 	m.setStatus(false, "not applied")

@@ -252,9 +252,9 @@ func (m *Model) confirmView(h int) string {
 		renderLine([]seg{{"  " + mappingText(p.Mappings), st.Plain}}, w),
 		renderLine(nil, w),
 		renderLine([]seg{{"  Before the first change, the journal and a backup of every original go to", st.Plain}}, w),
-		renderLine([]seg{{"    " + m.backupDir, st.Key}}, w),
+		renderLine([]seg{{"    " + m.backup.URI, st.Key}}, w),
 		renderLine([]seg{{"  Each file is then replaced atomically after its new bytes decode. Undo with", st.Plain}}, w),
-		renderLine([]seg{{"    sparkckpt rewrite --undo " + m.backupDir + "/journal.json", st.Key}}, w),
+		renderLine([]seg{{"    sparkckpt rewrite --undo " + m.backup.URI + "/journal.json", st.Key}}, w),
 		renderLine(nil, w),
 	}
 	if m.mode == modeApplying {
