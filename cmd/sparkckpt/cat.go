@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"os"
 
 	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/spf13/cobra"
@@ -25,7 +26,9 @@ SHA-256 of the decompressed stream.`,
   sparkckpt cat --json checkpoint/checkpoint-1519983188000`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, err := openSource(args[0], cf)
+			st := newStores(cmd.Context(), os.Getenv, 0)
+			defer st.Close()
+			src, err := openSource(st, args[0], cf)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
@@ -43,7 +46,7 @@ SHA-256 of the decompressed stream.`,
 			if !g.json {
 				return nil
 			}
-			st, _ := src.f.Stat()
+			fi, _ := src.f.Stat()
 			enc := json.NewEncoder(out)
 			enc.SetIndent("", "  ")
 			return enc.Encode(map[string]any{
@@ -51,7 +54,7 @@ SHA-256 of the decompressed stream.`,
 				"file":              src.path,
 				"codec":             src.r.Kind().String(),
 				"blockSize":         src.r.Params().BlockSize,
-				"compressedBytes":   st.Size(),
+				"compressedBytes":   fi.Size(),
 				"decompressedBytes": n,
 				"sha256":            hex.EncodeToString(h.Sum(nil)),
 			})

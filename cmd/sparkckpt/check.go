@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/sparkckpt/sparkckpt/store"
-	"github.com/sparkckpt/sparkckpt/store/hdfs"
 	"net"
 	"os"
 	"strings"
@@ -96,30 +94,20 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 				ProbeTimeout: o.probeTimeout,
 				Dial:         checkDial,
 			}
-			var rep *check.Report
-			if hdfs.IsURI(args[0]) {
-				// A DStream checkpoint where it lives on HDFS. file: URIs in it
-				// name the cluster's disks, not this machine's: Local stays unset.
-				st := newStores(cmd.Context(), os.Getenv, 0)
-				defer st.Close()
-				loc, err := st.open(args[0])
-				if err != nil {
-					return &exitErr{code: exitError, err: err}
-				}
-				opts.Path = loc.display
-				rep, err = check.FS(cmd.Context(), store.FS(loc.store, loc.name), opts)
-				if err != nil {
-					return &exitErr{code: exitError, err: err}
-				}
-			} else {
-				// Structured Streaming checkpoints, file sink logs and mixed
-				// directories (structured.go).
-				if done, err := runStructuredCheck(cmd, g, args[0], o, &o.structured, force); done {
-					return err
-				}
-				if rep, err = check.Dir(cmd.Context(), args[0], opts); err != nil {
-					return &exitErr{code: exitError, err: err}
-				}
+			st := newStores(cmd.Context(), os.Getenv, 0)
+			defer st.Close()
+			in, err := st.openInput(args[0])
+			if err != nil {
+				return &exitErr{code: exitError, err: err}
+			}
+			// Structured Streaming checkpoints, file sink logs and mixed
+			// directories (structured.go).
+			if done, err := runStructuredCheck(cmd, g, st, in, o, &o.structured, force); done {
+				return err
+			}
+			rep, err := checkDStream(cmd.Context(), in, opts)
+			if err != nil {
+				return &exitErr{code: exitError, err: err}
 			}
 			if g.json {
 				if err := writeJSON(cmd.OutOrStdout(), rep); err != nil {
@@ -142,6 +130,20 @@ lz4, snappy, zstd, lzf or a Spark codec class name; "auto" (the default) takes t
 value stored in the checkpoint's conf, else Spark's default (lz4; snappy for 1.x)`)
 	addStructuredCheckFlags(cmd.Flags(), &o.structured) // structured.go
 	return cmd
+}
+
+// checkDStream checks a DStream checkpoint directory where it lives. On
+// HDFS, file: URIs in it name the cluster's disks, not this machine's:
+// opts.Local stays unset.
+func checkDStream(ctx context.Context, in *input, opts check.Options) (*check.Report, error) {
+	if !in.remote() {
+		return check.Dir(ctx, in.name, opts)
+	}
+	if !in.dir {
+		return nil, fmt.Errorf("%s is not a directory: check takes a checkpoint directory", in.name)
+	}
+	opts.Path = in.name
+	return check.FS(ctx, in.fsys("."), opts)
 }
 
 func plural(n int, one, many string) string {

@@ -3,10 +3,16 @@ package main
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
+	"path/filepath"
+	"strings"
 
 	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/decode/codec"
+	"github.com/sparkckpt/sparkckpt/store"
+	"github.com/sparkckpt/sparkckpt/store/hdfs"
 )
 
 // codecFlag is the --codec flag shared by commands that read compressed files.
@@ -30,17 +36,22 @@ restarting application's spark.io.compression.codec: set this to check what Spar
 // source is an opened input file whose decompressed stream can be read.
 type source struct {
 	path string
-	f    *os.File
+	f    fs.File
 	r    *codec.Reader
 }
 
-// openSource opens path and starts decompressing it.
-func openSource(path string, cf *codecFlag) (*source, error) {
+// openSource opens path (a local path or an hdfs:// URI, resolved with
+// st) and starts decompressing it.
+func openSource(st *stores, path string, cf *codecFlag) (*source, error) {
 	k, forced, err := cf.kind()
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
+	in, err := st.input(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := in.open(".")
 	if err != nil {
 		return nil, err
 	}
@@ -52,9 +63,9 @@ func openSource(path string, cf *codecFlag) (*source, error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, decode.WithFile(err, path)
+		return nil, decode.WithFile(err, in.name)
 	}
-	return &source{path: path, f: f, r: r}, nil
+	return &source{path: in.name, f: f, r: r}, nil
 }
 
 func (s *source) Close() error { return s.f.Close() }
@@ -66,4 +77,175 @@ func (s *source) readAll() ([]byte, error) {
 		return nil, decode.WithFile(err, s.path)
 	}
 	return b, nil
+}
+
+// input is a command-line PATH opened for the read-only commands
+// (inspect, uris, check, cat, dump, browse), wherever it lives. Every
+// command reads its argument through one: a local path is read through
+// the os package with the path as given (so output and messages are those
+// of a local path, byte for byte), an hdfs:// URI through its store
+// (messages name hdfs:// URIs). Files under a directory input are named
+// by slash-separated names relative to it, "." being the input itself.
+type input struct {
+	name string    // as output names it: the local path as given, or the hdfs:// URI
+	dir  bool      // set by stat
+	loc  *location // the HDFS location; nil on the local disk
+}
+
+// input resolves arg without touching it: a local path, a file: URI (the
+// local disk) or an hdfs:// URI (connecting to its namenode once per
+// file system; an unreachable namenode is a one-line error naming
+// host:port). Other URI schemes are usage errors.
+func (s *stores) input(arg string) (*input, error) {
+	i := strings.Index(arg, "://")
+	uri := hdfs.IsURI(arg) || strings.HasPrefix(arg, "file:") || i > 0 && !strings.ContainsAny(arg[:i], "/.")
+	if !uri {
+		return &input{name: arg}, nil
+	}
+	loc, err := s.open(arg)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := loc.store.(*store.Local); ok {
+		return &input{name: loc.display}, nil
+	}
+	return &input{name: loc.display, loc: loc}, nil
+}
+
+// openInput resolves arg and stats it.
+func (s *stores) openInput(arg string) (*input, error) {
+	in, err := s.input(arg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := in.stat(".")
+	if err != nil {
+		return nil, err
+	}
+	in.dir = st.IsDir()
+	return in, nil
+}
+
+// remote reports whether the input is not on the local disk.
+func (in *input) remote() bool { return in.loc != nil }
+
+// storeName is the store name of rel under a remote input.
+func (in *input) storeName(rel string) string { return store.Join(in.loc.name, rel) }
+
+// path names rel for output and messages.
+func (in *input) path(rel string) string {
+	switch {
+	case in.loc != nil:
+		return in.loc.displayName(in.storeName(rel))
+	case rel == ".":
+		return in.name
+	}
+	return filepath.Join(in.name, filepath.FromSlash(rel))
+}
+
+// fsys is the directory rel as an fs.FS.
+func (in *input) fsys(rel string) fs.FS {
+	if in.loc != nil {
+		return store.FS(in.loc.store, in.storeName(rel))
+	}
+	return os.DirFS(in.path(rel))
+}
+
+func (in *input) stat(rel string) (fs.FileInfo, error) {
+	if in.loc != nil {
+		return in.loc.store.Stat(in.storeName(rel))
+	}
+	return os.Stat(in.path(rel))
+}
+
+// isDir reports whether rel is a directory.
+func (in *input) isDir(rel string) bool {
+	st, err := in.stat(rel)
+	return err == nil && st.IsDir()
+}
+
+func (in *input) readFile(rel string) ([]byte, error) {
+	if in.loc != nil {
+		return store.ReadFile(in.loc.store, in.storeName(rel))
+	}
+	return os.ReadFile(in.path(rel))
+}
+
+func (in *input) open(rel string) (fs.File, error) {
+	if in.loc != nil {
+		return in.loc.store.Open(in.storeName(rel))
+	}
+	return os.Open(in.path(rel))
+}
+
+// files lists the regular files of the directory rel.
+func (in *input) files(rel string) ([]string, error) {
+	var ents []fs.DirEntry
+	var err error
+	if in.loc != nil {
+		ents, err = in.loc.store.ReadDir(in.storeName(rel))
+	} else {
+		ents, err = os.ReadDir(in.path(rel))
+	}
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range ents {
+		if e.Type().IsRegular() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+// walkFiles calls fn with every regular file under the directory input,
+// in lexical order.
+func (in *input) walkFiles(fn func(rel string) error) error {
+	if in.loc != nil {
+		return fs.WalkDir(in.fsys("."), ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			return fn(p)
+		})
+	}
+	return filepath.WalkDir(in.name, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(in.name, p)
+		if err != nil {
+			return err
+		}
+		return fn(filepath.ToSlash(rel))
+	})
+}
+
+// abs is the input's absolute slash path on its file system (local: the
+// absolute path; HDFS: the path of the URI), for what a file is by its
+// position (structured.FileType, structured.CheckpointRoot).
+func (in *input) abs() string {
+	if in.loc != nil {
+		return "/" + strings.TrimPrefix(in.loc.name, ".")
+	}
+	abs, _ := filepath.Abs(in.name)
+	return filepath.ToSlash(abs)
+}
+
+// at is the directory at the absolute slash path p on the input's file
+// system, as an input (for a checkpoint's root found from one of its
+// files).
+func (in *input) at(p string) *input {
+	if in.loc != nil {
+		name := strings.TrimPrefix(path.Clean(p), "/")
+		if name == "" {
+			name = "."
+		}
+		loc := *in.loc
+		loc.name, loc.display = name, in.loc.displayName(name)
+		loc.uri = loc.display
+		return &input{name: loc.display, dir: true, loc: &loc}
+	}
+	return &input{name: filepath.FromSlash(p), dir: true}
 }

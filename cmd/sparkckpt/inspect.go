@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/sparkckpt/sparkckpt/store/hdfs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -47,7 +46,9 @@ unless --show-secrets. --json prints the full model (schema in the README).`,
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			rep, err := inspectAny(args[0], force)
+			st := newStores(cmd.Context(), os.Getenv, 0)
+			defer st.Close()
+			rep, err := inspectAny(st, args[0], force)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
@@ -119,13 +120,14 @@ func (r *dstreamReport) maskSecrets() {
 	r.Checkpoint = &cp
 }
 
-// readCheckpointFile reads and decodes one checkpoint file.
-func readCheckpointFile(path string, force *codec.Kind) (*dstream.File, error) {
-	b, err := os.ReadFile(path)
+// readCheckpointFile reads and decodes the checkpoint file rel of in
+// ("." for in itself).
+func readCheckpointFile(in *input, rel string, force *codec.Kind) (*dstream.File, error) {
+	b, err := in.readFile(rel)
 	if err != nil {
 		return nil, err
 	}
-	return decodeCheckpoint(path, b, force)
+	return decodeCheckpoint(in.path(rel), b, force)
 }
 
 // decodeCheckpoint decodes the bytes of a checkpoint file named name.
@@ -149,32 +151,29 @@ func (r *dstreamReport) render(p *printer) { renderDStream(p, r) }
 func (r *walFileReport) render(p *printer) { renderWALFile(p, r) }
 func (r *walDirReport) render(p *printer)  { renderWALDir(p, r) }
 
-// inspectAny dispatches on what PATH is.
-func inspectAny(path string, force *codec.Kind) (report, error) {
-	if hdfs.IsURI(path) {
-		return inspectRemote(path, force) // hdfsread.go
-	}
-	st, err := os.Stat(path)
+// inspectAny dispatches on what PATH is, on the local disk or on HDFS.
+func inspectAny(st *stores, path string, force *codec.Kind) (report, error) {
+	in, err := st.openInput(path)
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case !st.IsDir() && isWALFile(path):
-		return readWALFile(path)
-	case st.IsDir() && (filepath.Base(filepath.Clean(path)) == "receivedBlockMetadata" || isDataLog(path)):
-		return inspectWALDir(path)
+	case !in.dir && isWALFile(in.name):
+		return readWALFile(in, ".")
+	case in.dir && (filepath.Base(filepath.Clean(in.name)) == "receivedBlockMetadata" || isDataLog(in.name)):
+		return inspectWALDir(in)
 	}
 	// Structured Streaming checkpoints (and mixed directories), file sink
 	// logs and their files (structured.go).
-	if rep, ok, err := inspectStructured(path, force); ok {
+	if rep, ok, err := inspectStructured(in, force); ok {
 		return rep, err
 	}
-	rep, err := inspectPath(path, force)
+	rep, err := inspectPath(in, force)
 	if err != nil {
 		return nil, err
 	}
-	if st.IsDir() {
-		if rep.WAL, err = summarizeMetadataDir(filepath.Join(path, "receivedBlockMetadata")); err != nil {
+	if in.dir {
+		if rep.WAL, err = summarizeMetadataDir(in, "receivedBlockMetadata"); err != nil {
 			return nil, err
 		}
 	}
@@ -183,24 +182,19 @@ func inspectAny(path string, force *codec.Kind) (report, error) {
 
 // inspectPath decodes a checkpoint file, or picks and decodes the file
 // Spark would read from a checkpoint directory.
-func inspectPath(path string, force *codec.Kind) (*dstreamReport, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.IsDir() {
-		f, err := readCheckpointFile(path, force)
+func inspectPath(in *input, force *codec.Kind) (*dstreamReport, error) {
+	if !in.dir {
+		f, err := readCheckpointFile(in, ".", force)
 		if err != nil {
 			return nil, err
 		}
-		return newReport(path, "", f, nil), nil
+		return newReport(in.name, "", f, nil), nil
 	}
-	names, err := fileNames(path)
+	names, err := in.files(".")
 	if err != nil {
 		return nil, err
 	}
-	return chooseCheckpoint(path, names, func(name string) string { return filepath.Join(path, name) },
-		func(name string) ([]byte, error) { return os.ReadFile(filepath.Join(path, name)) }, force)
+	return chooseCheckpoint(in.name, names, in.path, in.readFile, force)
 }
 
 // chooseCheckpoint picks and decodes the file Spark would read from the

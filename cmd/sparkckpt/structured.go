@@ -14,7 +14,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -38,42 +38,40 @@ const (
 	pathFile       = "file"       // a file of a structured checkpoint or sink log
 )
 
-// structuredPath classifies path.
-func structuredPath(path string) string {
-	st, err := os.Stat(path)
-	if err != nil {
-		return pathNone
-	}
-	if !st.IsDir() {
-		abs, _ := filepath.Abs(path)
-		if structured.FileType(filepath.ToSlash(abs)) != "" {
+// structuredPath classifies an input.
+func structuredPath(in *input) string {
+	if !in.dir {
+		if structured.FileType(in.abs()) != "" {
 			return pathFile
 		}
 		return pathNone
 	}
-	fsys := os.DirFS(path)
+	fsys := in.fsys(".")
 	if structured.IsCheckpointDir(fsys) {
-		names, _ := fileNames(path)
+		names, _ := in.files(".")
 		if len(dstream.Candidates(names)) > 0 {
 			return pathMixed
 		}
 		return pathStructured
 	}
-	if _, ok := structured.IsSinkDir(fsys, filepath.Base(filepath.Clean(path))); ok {
+	if _, ok := structured.IsSinkDir(fsys, filepath.Base(filepath.Clean(in.name))); ok {
 		return pathSink
 	}
 	return pathNone
 }
 
-// openSink opens PATH as a file sink log: an output directory with
-// _spark_metadata/, or the _spark_metadata directory itself.
-func openSink(path string) (structured.Sink, error) {
-	fsys := os.DirFS(path)
-	dir, ok := structured.IsSinkDir(fsys, filepath.Base(filepath.Clean(path)))
+// openSink opens the local PATH as a file sink log: an output directory
+// with _spark_metadata/, or the _spark_metadata directory itself.
+func openSink(path string) (structured.Sink, error) { return sinkOf(&input{name: path}) }
+
+// sinkOf opens an input as a file sink log, on the local disk or on HDFS.
+func sinkOf(in *input) (structured.Sink, error) {
+	fsys := in.fsys(".")
+	dir, ok := structured.IsSinkDir(fsys, filepath.Base(filepath.Clean(in.name)))
 	if !ok {
-		return structured.Sink{}, fmt.Errorf("%s is not a file sink output directory: it has no _spark_metadata/", path)
+		return structured.Sink{}, fmt.Errorf("%s is not a file sink output directory: it has no _spark_metadata/", in.name)
 	}
-	return structured.Sink{FS: fsys, Dir: dir, Path: path}, nil
+	return structured.Sink{FS: fsys, Dir: dir, Path: in.name}, nil
 }
 
 // ---- inspect ----
@@ -125,30 +123,30 @@ func (r *mixedReport) render(p *printer)          { renderMixed(p, r) }
 func (r *sinkReport) render(p *printer)           { renderSink(p, r) }
 func (r *structuredFileReport) render(p *printer) { renderStructuredFile(p, r) }
 
-// inspectStructured handles PATH if it is structured; ok is false otherwise.
-func inspectStructured(path string, force *codec.Kind) (rep report, ok bool, err error) {
-	switch structuredPath(path) {
+// inspectStructured handles in if it is structured; ok is false otherwise.
+func inspectStructured(in *input, force *codec.Kind) (rep report, ok bool, err error) {
+	switch structuredPath(in) {
 	case pathStructured:
-		c, err := structured.Open(os.DirFS(path))
+		c, err := structured.Open(in.fsys("."))
 		if err != nil {
 			return nil, true, err
 		}
-		return &structuredReport{c.Summarize(path)}, true, nil
+		return &structuredReport{c.Summarize(in.name)}, true, nil
 	case pathMixed:
-		c, err := structured.Open(os.DirFS(path))
+		c, err := structured.Open(in.fsys("."))
 		if err != nil {
 			return nil, true, err
 		}
-		d, err := inspectPath(path, force)
+		d, err := inspectPath(in, force)
 		if err != nil {
 			return nil, true, err
 		}
-		if d.WAL, err = summarizeMetadataDir(filepath.Join(path, "receivedBlockMetadata")); err != nil {
+		if d.WAL, err = summarizeMetadataDir(in, "receivedBlockMetadata"); err != nil {
 			return nil, true, err
 		}
-		return &mixedReport{Kind: "mixed", Dir: path, DStream: d, Structured: c.Summarize(path)}, true, nil
+		return &mixedReport{Kind: "mixed", Dir: in.name, DStream: d, Structured: c.Summarize(in.name)}, true, nil
 	case pathSink:
-		s, err := openSink(path)
+		s, err := sinkOf(in)
 		if err != nil {
 			return nil, true, err
 		}
@@ -156,24 +154,24 @@ func inspectStructured(path string, force *codec.Kind) (rep report, ok bool, err
 		if err != nil {
 			return nil, true, err
 		}
-		return &sinkReport{Kind: "file-sink", Path: path, SinkLog: sl}, true, nil
+		return &sinkReport{Kind: "file-sink", Path: in.name, SinkLog: sl}, true, nil
 	case pathFile:
-		r, err := inspectStructuredFile(path, force)
+		r, err := inspectStructuredFile(in, force)
 		return r, true, err
 	}
 	return nil, false, nil
 }
 
 // inspectStructuredFile decodes one file by its type.
-func inspectStructuredFile(path string, force *codec.Kind) (*structuredFileReport, error) {
-	abs, _ := filepath.Abs(path)
-	typ := structured.FileType(filepath.ToSlash(abs))
-	b, err := os.ReadFile(path)
+func inspectStructuredFile(in *input, force *codec.Kind) (*structuredFileReport, error) {
+	abs := in.abs()
+	typ := structured.FileType(abs)
+	b, err := in.readFile(".")
 	if err != nil {
 		return nil, err
 	}
-	r := &structuredFileReport{Kind: "structured-file", File: path, Type: typ, Size: int64(len(b))}
-	wrap := func(err error) error { return decode.WithFile(err, path) }
+	r := &structuredFileReport{Kind: "structured-file", File: in.name, Type: typ, Size: int64(len(b))}
+	wrap := func(err error) error { return decode.WithFile(err, in.name) }
 	switch typ {
 	case structured.FileMetadata:
 		r.QueryID, err = structured.ParseMetadata(b)
@@ -196,7 +194,7 @@ func inspectStructuredFile(path string, force *codec.Kind) (*structuredFileRepor
 	case structured.FileRocksDBZip:
 		r.Zip, err = structured.ParseRocksDBZip(b)
 	case structured.FileState:
-		err = r.readState(abs, b, force)
+		err = r.readState(in, abs, b, force)
 	}
 	if err != nil {
 		return nil, wrap(err)
@@ -205,12 +203,13 @@ func inspectStructuredFile(path string, force *codec.Kind) (*structuredFileRepor
 }
 
 // readState decodes a state file's records, with the store's schema when
-// the checkpoint has one.
-func (r *structuredFileReport) readState(abs string, b []byte, force *codec.Kind) error {
-	slash := filepath.ToSlash(abs)
+// the checkpoint has one; abs is the file's absolute slash path on in's
+// file system.
+func (r *structuredFileReport) readState(in *input, abs string, b []byte, force *codec.Kind) error {
+	slash := abs
 	var rc *structured.RowCodec
 	if root := structured.CheckpointRoot(slash); root != "" {
-		if c, err := structured.Open(os.DirFS(filepath.FromSlash(root))); err == nil {
+		if c, err := structured.Open(in.at(root).fsys(".")); err == nil {
 			rel := strings.TrimPrefix(slash, root+"/")
 			rc = c.RowCodecFor(rel)
 			if rc != nil {
@@ -218,7 +217,7 @@ func (r *structuredFileReport) readState(abs string, b []byte, force *codec.Kind
 			}
 		}
 	}
-	kind := strings.TrimPrefix(filepath.Ext(abs), ".")
+	kind := strings.TrimPrefix(path.Ext(abs), ".")
 	r.Records = []structured.DecodedRecord{}
 	sum, err := structured.ScanStateFile(strings.NewReader(string(b)), kind, force, decode.Limits{}, func(rec structured.Record) error {
 		r.Records = append(r.Records, rc.Decode(rec))
@@ -667,37 +666,36 @@ func renderStructuredFile(p *printer, r *structuredFileReport) {
 
 // collectStructuredURIs lists the absolute URIs of a structured
 // checkpoint, a sink log or one of their files, in the DStream
-// reference shape; ok is false if path is none of them.
-func collectStructuredURIs(path string) (refs []dstream.Reference, files []string, ok bool, err error) {
+// reference shape; ok is false if in is none of them.
+func collectStructuredURIs(in *input) (refs []dstream.Reference, files []string, ok bool, err error) {
 	var srefs []structured.Reference
 	var errs []error
-	switch structuredPath(path) {
+	switch structuredPath(in) {
 	case pathStructured, pathMixed:
-		c, err := structured.Open(os.DirFS(path))
+		c, err := structured.Open(in.fsys("."))
 		if err != nil {
 			return nil, nil, true, err
 		}
 		srefs, errs = c.References()
 		for i := range srefs {
-			srefs[i].File = filepath.Join(path, filepath.FromSlash(srefs[i].File))
+			srefs[i].File = in.path(srefs[i].File)
 		}
 	case pathSink:
-		s, err := openSink(path)
+		s, err := sinkOf(in)
 		if err != nil {
 			return nil, nil, true, err
 		}
 		srefs, errs = structured.SinkReferences(s.FS, s.Dir)
 		for i := range srefs {
-			srefs[i].File = filepath.Join(path, filepath.FromSlash(srefs[i].File))
+			srefs[i].File = in.path(srefs[i].File)
 		}
 	case pathFile:
-		abs, _ := filepath.Abs(path)
-		b, err := os.ReadFile(path)
+		b, err := in.readFile(".")
 		if err != nil {
 			return nil, nil, true, err
 		}
 		kind, role := "", ""
-		switch structured.FileType(filepath.ToSlash(abs)) {
+		switch structured.FileType(in.abs()) {
 		case structured.FileSourceLog:
 			kind, role = structured.LogSource, structured.RoleSourceFile
 		case structured.FileSinkLog:
@@ -708,13 +706,13 @@ func collectStructuredURIs(path string) (refs []dstream.Reference, files []strin
 		if kind != "" && !(kind == structured.LogSource && len(b) > 0 && b[0] != 'v') {
 			fields, err := structured.URIFields(b, kind)
 			if err != nil {
-				return nil, nil, true, decode.WithFile(err, path)
+				return nil, nil, true, decode.WithFile(err, in.name)
 			}
 			for _, f := range fields {
-				srefs = append(srefs, structured.Reference{URI: f.Value, File: path, Location: fmt.Sprintf("line %d: %s", f.Line, f.Path), Role: role})
+				srefs = append(srefs, structured.Reference{URI: f.Value, File: in.name, Location: fmt.Sprintf("line %d: %s", f.Line, f.Path), Role: role})
 			}
 		}
-		files = []string{path}
+		files = []string{in.name}
 	default:
 		return nil, nil, false, nil
 	}
@@ -779,15 +777,13 @@ type structuredCheckResult struct {
 }
 
 // runStructuredCheck runs check on a structured checkpoint, sink log or
-// mixed directory; done is false when PATH is none of them (and no
-// structured flag was given).
-func runStructuredCheck(cmd *cobra.Command, g *globalOptions, path string, o *checkOptions, so *structuredCheckOptions, force *codec.Kind) (done bool, err error) {
-	kind := structuredPath(path)
+// mixed directory; done is false when in is none of them (and no
+// structured flag was given). --sink directories are resolved with st.
+func runStructuredCheck(cmd *cobra.Command, g *globalOptions, st *stores, in *input, o *checkOptions, so *structuredCheckOptions, force *codec.Kind) (done bool, err error) {
+	kind := structuredPath(in)
 	if kind == pathNone || kind == pathFile {
-		if so.sparkVersion != "" || len(so.sinks) > 0 {
-			if st, err := os.Stat(path); err == nil && st.IsDir() {
-				return true, &exitErr{code: exitError, err: usageError{fmt.Errorf("--spark-version and --sink apply to Structured Streaming checkpoints; %s has no offsets/", path)}}
-			}
+		if (so.sparkVersion != "" || len(so.sinks) > 0) && in.dir {
+			return true, &exitErr{code: exitError, err: usageError{fmt.Errorf("--spark-version and --sink apply to Structured Streaming checkpoints; %s has no offsets/", in.name)}}
 		}
 		return false, nil
 	}
@@ -796,9 +792,13 @@ func runStructuredCheck(cmd *cobra.Command, g *globalOptions, path string, o *ch
 			return true, &exitErr{code: exitError, err: usageError{fmt.Errorf("--spark-version: %w", err)}}
 		}
 	}
-	opts := structured.CheckOptions{Path: path, ExpectFS: o.expectFS, SparkVersion: so.sparkVersion, Codec: force}
+	opts := structured.CheckOptions{Path: in.name, ExpectFS: o.expectFS, SparkVersion: so.sparkVersion, Codec: force}
 	for _, s := range so.sinks {
-		sk, err := openSink(s)
+		sin, err := st.input(s)
+		if err != nil {
+			return true, &exitErr{code: exitError, err: fmt.Errorf("--sink: %w", err)}
+		}
+		sk, err := sinkOf(sin)
 		if err != nil {
 			return true, &exitErr{code: exitError, err: usageError{fmt.Errorf("--sink: %w", err)}}
 		}
@@ -807,7 +807,7 @@ func runStructuredCheck(cmd *cobra.Command, g *globalOptions, path string, o *ch
 	var rep *structured.CheckReport
 	switch kind {
 	case pathSink:
-		sk, err := openSink(path)
+		sk, err := sinkOf(in)
 		if err != nil {
 			return true, &exitErr{code: exitError, err: err}
 		}
@@ -816,7 +816,7 @@ func runStructuredCheck(cmd *cobra.Command, g *globalOptions, path string, o *ch
 			return true, &exitErr{code: exitError, err: err}
 		}
 	default:
-		rep, err = structured.Check(os.DirFS(path), opts)
+		rep, err = structured.Check(in.fsys("."), opts)
 		if err != nil {
 			return true, &exitErr{code: exitError, err: err}
 		}
@@ -824,7 +824,7 @@ func runStructuredCheck(cmd *cobra.Command, g *globalOptions, path string, o *ch
 	ok := rep.OK
 	var drep *check.Report
 	if kind == pathMixed {
-		drep, err = check.Dir(cmd.Context(), path, check.Options{ExpectFS: o.expectFS, Codec: force, Probe: o.probe, ProbeTimeout: o.probeTimeout, Dial: checkDial})
+		drep, err = checkDStream(cmd.Context(), in, check.Options{ExpectFS: o.expectFS, Codec: force, Probe: o.probe, ProbeTimeout: o.probeTimeout, Dial: checkDial})
 		if err != nil {
 			return true, &exitErr{code: exitError, err: err}
 		}
@@ -833,7 +833,7 @@ func runStructuredCheck(cmd *cobra.Command, g *globalOptions, path string, o *ch
 	if g.json {
 		var v any = rep
 		if drep != nil {
-			v = &structuredCheckResult{Kind: "mixed", Dir: path, OK: ok, DStream: drep, Structured: rep}
+			v = &structuredCheckResult{Kind: "mixed", Dir: in.name, OK: ok, DStream: drep, Structured: rep}
 		}
 		if err := writeJSON(cmd.OutOrStdout(), v); err != nil {
 			return true, err
@@ -841,7 +841,7 @@ func runStructuredCheck(cmd *cobra.Command, g *globalOptions, path string, o *ch
 	} else {
 		p := newPrinter(cmd)
 		if drep != nil {
-			p.printf("%s\n", p.warn(fmt.Sprintf("%s holds a DStream checkpoint and a Structured Streaming checkpoint; both are checked.", path)))
+			p.printf("%s\n", p.warn(fmt.Sprintf("%s holds a DStream checkpoint and a Structured Streaming checkpoint; both are checked.", in.name)))
 			p.section("DStream checkpoint")
 			renderCheck(p, drep)
 			p.section("Structured Streaming checkpoint")

@@ -2,8 +2,8 @@ package main
 
 import (
 	"fmt"
-	"github.com/sparkckpt/sparkckpt/store/hdfs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 
@@ -41,7 +41,9 @@ sink's output directory (or its _spark_metadata): the output files it committed.
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			refs, files, err := collectURIs(args[0], force)
+			st := newStores(cmd.Context(), os.Getenv, 0)
+			defer st.Close()
+			refs, files, err := collectURIs(st, args[0], force)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
@@ -57,70 +59,69 @@ sink's output directory (or its _spark_metadata): the output files it committed.
 }
 
 // collectURIs reads a checkpoint file, a write-ahead-log file, or every
-// checkpoint file and driver log of a directory, and returns their
-// references and the files read.
-func collectURIs(path string, force *codec.Kind) ([]dstream.Reference, []string, error) {
-	if hdfs.IsURI(path) {
-		return collectRemoteURIs(path, force) // hdfsread.go
-	}
-	st, err := os.Stat(path)
+// checkpoint file and driver log of a directory, on the local disk or on
+// HDFS, and returns their references and the files read.
+func collectURIs(st *stores, path string, force *codec.Kind) ([]dstream.Reference, []string, error) {
+	in, err := st.openInput(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	// Structured Streaming checkpoints, file sink logs and their files
 	// (structured.go); a mixed directory adds its DStream references below.
-	kind := structuredPath(path)
+	kind := structuredPath(in)
 	if kind != pathNone && kind != pathMixed {
-		refs, files, _, err := collectStructuredURIs(path)
+		refs, files, _, err := collectStructuredURIs(in)
 		return refs, files, err
 	}
-	var ckpts, logs []string
+	var ckpts, logs []string // relative to in
 	switch {
-	case !st.IsDir() && isWALFile(path):
-		logs = []string{path}
-	case !st.IsDir():
-		ckpts = []string{path}
-	case filepath.Base(filepath.Clean(path)) == "receivedBlockMetadata":
-		logs = listLogs(path)
+	case !in.dir && isWALFile(in.name):
+		logs = []string{"."}
+	case !in.dir:
+		ckpts = []string{"."}
+	case filepath.Base(filepath.Clean(in.name)) == "receivedBlockMetadata":
+		logs = listLogs(in, ".")
 	default:
-		names, err := fileNames(path)
+		names, err := in.files(".")
 		if err != nil {
 			return nil, nil, err
 		}
 		cands := dstream.Candidates(names)
 		if len(cands) == 0 {
-			return nil, nil, notCheckpointDir(path, names)
+			return nil, nil, notCheckpointDir(in.name, names)
 		}
 		for _, c := range cands {
-			ckpts = append(ckpts, filepath.Join(path, c.Name))
+			ckpts = append(ckpts, c.Name)
 		}
-		logs = listLogs(filepath.Join(path, "receivedBlockMetadata"))
+		logs = listLogs(in, "receivedBlockMetadata")
 	}
 	single := len(ckpts)+len(logs) == 1
 	refs := []dstream.Reference{}
 	var read []string
-	for _, f := range ckpts {
-		df, err := readCheckpointFile(f, force)
+	for _, rel := range ckpts {
+		df, err := readCheckpointFile(in, rel, force)
 		if err != nil {
 			if single {
 				return nil, nil, err
 			}
 			continue // an unreadable file is check's business; list what can be read
 		}
+		f := in.path(rel)
 		read = append(read, f)
 		for _, r := range dstream.References(df) {
 			r.File = f
 			refs = append(refs, r)
 		}
 	}
-	for _, f := range logs {
-		rep, err := readWALFile(f)
+	for _, rel := range logs {
+		rep, err := readWALFile(in, rel)
 		if err != nil || rep.log == nil {
 			if single && err != nil {
 				return nil, nil, err
 			}
 			continue
 		}
+		f := in.path(rel)
 		read = append(read, f)
 		for _, r := range dstream.WALReferences(rep.log) {
 			r.File = f
@@ -128,7 +129,7 @@ func collectURIs(path string, force *codec.Kind) ([]dstream.Reference, []string,
 		}
 	}
 	if kind == pathMixed { // structured.go
-		srefs, sfiles, _, err := collectStructuredURIs(path)
+		srefs, sfiles, _, err := collectStructuredURIs(in)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -137,31 +138,17 @@ func collectURIs(path string, force *codec.Kind) ([]dstream.Reference, []string,
 	return refs, read, nil
 }
 
-// fileNames lists the regular files of dir.
-func fileNames(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, e := range ents {
-		if e.Type().IsRegular() {
-			names = append(names, e.Name())
-		}
-	}
-	return names, nil
-}
-
-// listLogs returns the driver log files of a receivedBlockMetadata
-// directory in Spark's order; none if it does not exist.
-func listLogs(dir string) []string {
-	names, err := fileNames(dir)
+// listLogs returns the driver log files of the receivedBlockMetadata
+// directory rel of in, relative to in, in Spark's order; none if it does
+// not exist.
+func listLogs(in *input, rel string) []string {
+	names, err := in.files(rel)
 	if err != nil {
 		return nil
 	}
 	var out []string
 	for _, l := range wal.ListLogs(names) {
-		out = append(out, filepath.Join(dir, l.Name))
+		out = append(out, path.Join(rel, l.Name))
 	}
 	return out
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -55,14 +54,14 @@ type walRecord struct {
 
 type dataRecord = walRecord
 
-// readWALFile decodes one driver or receiver log file.
-func readWALFile(path string) (*walFileReport, error) {
-	f, err := os.Open(path)
+// readWALFile decodes the log file rel of in ("." for in itself).
+func readWALFile(in *input, rel string) (*walFileReport, error) {
+	f, err := in.open(rel)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return readWAL(path, f)
+	return readWAL(in.path(rel), f)
 }
 
 // readWAL decodes one driver or receiver log read from f, named path
@@ -105,37 +104,38 @@ type walDirReport struct {
 	Streams map[string][]walFileReport `json:"streams,omitempty"`
 }
 
-// summarizeMetadataDir summarises a receivedBlockMetadata directory; nil if it does not exist.
-func summarizeMetadataDir(dir string) (*wal.Summary, error) {
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+// summarizeMetadataDir summarises the receivedBlockMetadata directory rel
+// of in; nil if it does not exist.
+func summarizeMetadataDir(in *input, rel string) (*wal.Summary, error) {
+	if !in.isDir(rel) {
 		return nil, nil
 	}
-	s, err := wal.SummarizeDir(os.DirFS(dir), ".")
+	s, err := wal.SummarizeDir(in.fsys(rel), ".")
 	if err != nil {
-		return nil, decode.WithFile(err, dir)
+		return nil, decode.WithFile(err, in.path(rel))
 	}
 	return s, nil
 }
 
 // inspectWALDir handles a receivedBlockMetadata or receivedData directory.
-func inspectWALDir(dir string) (*walDirReport, error) {
-	if !isDataLog(dir) {
-		s, err := summarizeMetadataDir(dir)
+func inspectWALDir(in *input) (*walDirReport, error) {
+	if !isDataLog(in.name) {
+		s, err := summarizeMetadataDir(in, ".")
 		if err != nil {
 			return nil, err
 		}
-		return &walDirReport{Kind: "wal-dir", Dir: dir, Log: "metadata", Summary: s}, nil
+		return &walDirReport{Kind: "wal-dir", Dir: in.name, Log: "metadata", Summary: s}, nil
 	}
-	rep := &walDirReport{Kind: "wal-dir", Dir: dir, Log: "data", Streams: map[string][]walFileReport{}}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !isWALFile(p) {
-			return err
+	rep := &walDirReport{Kind: "wal-dir", Dir: in.name, Log: "data", Streams: map[string][]walFileReport{}}
+	err := in.walkFiles(func(rel string) error {
+		if !isWALFile(rel) {
+			return nil
 		}
-		fr, err := readWALFile(p)
+		fr, err := readWALFile(in, rel)
 		if err != nil {
 			return err
 		}
-		stream := filepath.Base(filepath.Dir(p))
+		stream := filepath.Base(filepath.Dir(fr.File))
 		rep.Streams[stream] = append(rep.Streams[stream], *fr)
 		return nil
 	})
