@@ -203,7 +203,7 @@ func (c *checker) checkRDD(st *dstream.Stream, e dstream.DataEntry, uri, locatio
 		c.add(Finding{Severity: Error, Code: "missing-rdd-checkpoint", File: c.usedName, Location: location,
 			Message: fmt.Sprintf("RDD checkpoint directory %s (stream %s, batch %d) %s here (%s): restoring the graph fails with java.lang.IllegalArgumentException: requirement failed: Checkpoint directory does not exist: %s",
 				uri, streamName(st), e.TimeMs, what, r.name, uri),
-			Fix: fmt.Sprintf("copy %s from the original checkpoint directory into %s; without it this checkpoint cannot be restored", r.name, ShellQuote(path.Join(c.opts.Path, r.name)))})
+			Fix: fmt.Sprintf("copy %s from the original checkpoint directory into %s; without it this checkpoint cannot be restored", r.name, ShellQuote(JoinPath(c.opts.Path, r.name)))})
 	case r.tree:
 		c.checkPartCRCs(r.name, location)
 	}

@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"path"
 	"strings"
 )
 
@@ -137,6 +138,18 @@ var fsSchemes = map[string]bool{
 	"s3": true, "s3a": true, "s3n": true, "gs": true, "wasb": true, "wasbs": true, "abfs": true, "abfss": true,
 	"adl": true, "maprfs": true, "alluxio": true, "oss": true, "cos": true, "cosn": true, "obs": true,
 	"ofs": true, "o3fs": true, "jfs": true, "ftp": true, "sftp": true, "lakefs": true,
+}
+
+// JoinPath joins the slash-separated relative name to dir as the user
+// named it in Options.Path: a local path (cleaned, as path.Join does) or
+// a URI such as hdfs://nn:8020/ckpt, whose scheme://authority is kept
+// (path.Join would make it hdfs:/nn:8020/ckpt).
+func JoinPath(dir, name string) string {
+	if i := strings.Index(dir, "://"); i > 0 && validScheme(dir[:i]) {
+		auth, p, _ := strings.Cut(dir[i+3:], "/")
+		return dir[:i+3] + auth + path.Join("/", p, name)
+	}
+	return path.Join(dir, name)
 }
 
 // ShellQuote quotes s for a POSIX shell when it needs it (paths in the

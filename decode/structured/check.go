@@ -158,7 +158,7 @@ func Check(fsys fs.FS, opts CheckOptions) (*CheckReport, error) {
 	for _, n := range c.Nested {
 		k.add(check.Finding{Severity: check.Info, Code: "nested-checkpoint", File: n + "/",
 			Message: fmt.Sprintf("%s/ is the checkpoint of another query (it has offsets/); it is not part of this one and was not checked", n),
-			Fix:     "sparkckpt check " + check.ShellQuote(path.Join(opts.Path, n))})
+			Fix:     "sparkckpt check " + check.ShellQuote(check.JoinPath(opts.Path, n))})
 	}
 	k.checkForeign()
 	k.finish()
@@ -983,7 +983,7 @@ func (k *checker) runTask(t *stateTask, want codec.Kind, buf []byte) {
 // parses, versions, checksums, leftovers.
 func (k *checker) checkSink(s Sink) {
 	sl, err := OpenSink(s.FS, s.Dir)
-	disp := func(name string) string { return path.Join(s.Path, name) }
+	disp := func(name string) string { return check.JoinPath(s.Path, name) }
 	if err != nil {
 		k.add(check.Finding{Severity: check.Error, Code: "sink-log-unreadable", File: s.Path, Message: "the sink log cannot be listed: " + err.Error()})
 		return
