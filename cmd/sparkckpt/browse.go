@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"path"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/mattn/go-isatty"
 	"github.com/sparkckpt/sparkckpt/decode/structured"
+	"github.com/sparkckpt/sparkckpt/rewrite"
 	"github.com/sparkckpt/sparkckpt/tui"
 	"github.com/spf13/cobra"
 )
@@ -53,7 +54,9 @@ func newBrowseCmd(g *globalOptions) *cobra.Command {
 			if g.json {
 				return &exitErr{code: exitError, err: usageError{errors.New("browse is interactive: --json is not supported (see inspect, uris, dump)")}}
 			}
-			root, sel, err := browseTarget(args[0])
+			st := newStores(cmd.Context(), os.Getenv, 0)
+			defer st.Close()
+			root, sel, err := browseTarget(st, args[0])
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
@@ -61,8 +64,14 @@ func newBrowseCmd(g *globalOptions) *cobra.Command {
 			if !isTerminal(in) || !isTerminal(out) {
 				return &exitErr{code: exitError, err: usageError{errors.New("browse needs a terminal (for scripts: inspect, uris, dump, check)")}}
 			}
-			m, err := tui.New(tui.Options{Root: root, ExpectFS: o.expectFS, ShowSecrets: o.showSecrets,
-				ReadOnly: o.readOnly, Select: sel, Clipboard: out})
+			topts := tui.Options{Root: root.name, ExpectFS: o.expectFS, ShowSecrets: o.showSecrets,
+				ReadOnly: o.readOnly, Select: sel, Clipboard: out}
+			if root.remote() {
+				// On HDFS: read through the store, rewrite where it lives.
+				topts.FS, topts.Name = root.fsys("."), root.name
+				topts.Dir = rewrite.Place{Store: root.loc.store, Name: root.loc.name, URI: root.name}
+			}
+			m, err := tui.New(topts)
 			if err != nil {
 				return &exitErr{code: exitError, err: usageError{err}}
 			}
@@ -84,38 +93,39 @@ func newBrowseCmd(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-// browseTarget returns the directory to browse and the file to select:
-// for a file, the checkpoint directory it belongs to (a log's, a part
-// file's, a Structured Streaming file's) or else its own directory.
-func browseTarget(p string) (root, sel string, err error) {
-	st, err := os.Stat(p)
+// browseTarget returns the directory to browse and the file to select
+// (slash-separated, relative to it), on the local disk or on HDFS: for a
+// file, the checkpoint directory it belongs to (a log's, a part file's, a
+// Structured Streaming file's) or else its own directory.
+func browseTarget(st *stores, p string) (root *input, sel string, err error) {
+	in, err := st.openInput(p)
 	if err != nil {
-		return "", "", err
+		return nil, "", err
 	}
-	if st.IsDir() {
-		return p, "", nil
+	if in.dir {
+		return in, "", nil
 	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return "", "", err
-	}
-	root = filepath.Dir(abs)
-	dir, parent := filepath.Dir(abs), filepath.Base(filepath.Dir(abs))
+	abs := in.abs()
+	dir := browseRoot(abs)
+	return in.at(dir), strings.TrimPrefix(abs, strings.TrimSuffix(dir, "/")+"/"), nil
+}
+
+// browseRoot is the directory to browse for the file at the absolute
+// slash path abs.
+func browseRoot(abs string) string {
+	dir := path.Dir(abs)
+	parent := path.Base(dir)
 	switch {
-	case structured.CheckpointRoot(filepath.ToSlash(abs)) != "":
-		root = filepath.FromSlash(structured.CheckpointRoot(filepath.ToSlash(abs)))
+	case structured.CheckpointRoot(abs) != "":
+		return structured.CheckpointRoot(abs)
 	case parent == "receivedBlockMetadata":
-		root = filepath.Dir(dir)
-	case filepath.Base(filepath.Dir(dir)) == "receivedData":
-		root = filepath.Dir(filepath.Dir(dir))
+		return path.Dir(dir)
+	case path.Base(path.Dir(dir)) == "receivedData":
+		return path.Dir(path.Dir(dir))
 	case strings.HasPrefix(parent, "rdd-"):
-		root = filepath.Dir(filepath.Dir(dir))
+		return path.Dir(path.Dir(dir))
 	}
-	rel, err := filepath.Rel(root, abs)
-	if err != nil {
-		return filepath.Dir(abs), filepath.Base(abs), nil
-	}
-	return root, filepath.ToSlash(rel), nil
+	return dir
 }
 
 func isTerminal(v any) bool {
