@@ -45,7 +45,7 @@ func newBrowseCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "browse PATH",
 		Short: "Browse a checkpoint directory interactively: files, decoded trees, URIs, hex, rewrite preview",
-		Long:  browseLong,
+		Long:  browseLong + "\n\n" + hdfsPathHelp,
 		Example: `  sparkckpt browse /restore/ckpt
   sparkckpt browse /restore/ckpt --expect-fs hdfs://emr-master:8020
   sparkckpt browse /restore/ckpt/checkpoint-1589765035000 --read-only`,

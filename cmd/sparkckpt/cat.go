@@ -21,7 +21,9 @@ Java serialization stream) and writes the Java stream to stdout, so it can be pi
 other tools. The codec is detected from the magic bytes unless --codec is given.
 
 With --json, cat writes a summary instead of the bytes: codec, block size, sizes and the
-SHA-256 of the decompressed stream.`,
+SHA-256 of the decompressed stream.
+
+` + hdfsPathHelp,
 		Example: `  sparkckpt cat checkpoint/checkpoint-1519983188000 > stream.ser
   sparkckpt cat --json checkpoint/checkpoint-1519983188000`,
 		Args: exactArgs(1),

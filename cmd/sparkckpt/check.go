@@ -69,7 +69,7 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check PATH",
 		Short: "Check that Spark will restore from a checkpoint directory (read-only)",
-		Long:  checkLong,
+		Long:  checkLong + "\n\n" + hdfsPathHelp + "\nSo may each --sink.",
 		Example: `  sparkckpt check /restore/ckpt --expect-fs hdfs://new-nn:8020
   sparkckpt check /restore/ckpt --expect-fs file:/// --probe --probe-timeout 500ms
   sparkckpt check --json /restore/ckpt | jq -r '.findings[] | select(.severity=="error") | .code'`,

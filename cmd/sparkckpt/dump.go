@@ -22,7 +22,9 @@ offset of each node in the decompressed stream (the offsets 'sparkckpt cat' outp
 Works on checkpoint files, their .bk, RDD part-* files and raw streams.
 
 Long strings and byte runs are shortened; --full shows them whole. --json prints the
-complete tree (see the README for its shape).`,
+complete tree (see the README for its shape).
+
+` + hdfsPathHelp,
 		Example: `  sparkckpt dump checkpoint/checkpoint-1519983188000 | less
   sparkckpt dump --json checkpoint/checkpoint-1519983188000 | jq '.contents[0].class'`,
 		Args: exactArgs(1),

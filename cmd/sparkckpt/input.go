@@ -79,6 +79,11 @@ func (s *source) readAll() ([]byte, error) {
 	return b, nil
 }
 
+// hdfsPathHelp ends the help of every command that reads a path.
+const hdfsPathHelp = `The path may also be an hdfs:// URI, read where it lives: hdfs://NAMENODE:PORT/path,
+hdfs://NAMESERVICE/path (HA) or hdfs:///path (fs.defaultFS), with HDFS configured as for
+'sparkckpt cp' (HADOOP_CONF_DIR, HADOOP_USER_NAME, Kerberos ticket cache); or a file: URI.`
+
 // input is a command-line PATH opened for the read-only commands
 // (inspect, uris, check, cat, dump, browse), wherever it lives. Every
 // command reads its argument through one: a local path is read through

@@ -37,7 +37,9 @@ newer files it passed over and why, and summarises its write-ahead log: files, t
 range, record counts, batches allocated but not cleaned up (those recovery re-runs).
 
 Conf values whose keys look secret (*password*, *secret*, *token*, ...) are masked
-unless --show-secrets. --json prints the full model (schema in the README).`,
+unless --show-secrets. --json prints the full model (schema in the README).
+
+` + hdfsPathHelp,
 		Example: `  sparkckpt inspect /restore/ckpt
   sparkckpt inspect --json /restore/ckpt/checkpoint-1519983188000 | jq .checkpoint.checkpointDir`,
 		Args: exactArgs(1),

@@ -32,7 +32,9 @@ For a Structured Streaming checkpoint (offsets/): the files its file sources hav
 (sources/<n>/) and transformWithState schema paths (state/<op>/_metadata/v2); for a file
 sink's output directory (or its _spark_metadata): the output files it committed.
 
---json prints an array of {uri, scheme, authority, file, location, role, source}.`,
+--json prints an array of {uri, scheme, authority, file, location, role, source}.
+
+` + hdfsPathHelp,
 		Example: `  sparkckpt uris /restore/ckpt
   sparkckpt uris --json /restore/ckpt | jq -r '.[].authority' | sort -u`,
 		Args: exactArgs(1),
