@@ -4,6 +4,7 @@ package tui
 
 import (
 	"path/filepath"
+	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -283,7 +284,7 @@ func (m *Model) copySelected(asPath bool) tea.Cmd {
 		if asPath {
 			return copyCmd(m.opts.Clipboard, "the relative path", e.rel)
 		}
-		return copyCmd(m.opts.Clipboard, "the file path", filepath.Join(m.opts.Root, filepath.FromSlash(e.rel)))
+		return copyCmd(m.opts.Clipboard, "the file path", m.filePath(e.rel))
 	}
 	t := m.tree()
 	if t == nil {
@@ -448,4 +449,13 @@ func (m *Model) moveCursor(msg tea.KeyMsg, c lineCursor) bool {
 		return false
 	}
 	return true
+}
+
+// filePath names the file rel of the browsed directory as a user would
+// type it: under Root as given, or under the URI for a remote store.
+func (m *Model) filePath(rel string) string {
+	if strings.Contains(m.opts.Root, "://") {
+		return strings.TrimSuffix(m.opts.Root, "/") + "/" + rel
+	}
+	return filepath.Join(m.opts.Root, filepath.FromSlash(rel))
 }

@@ -76,3 +76,17 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+func TestFilePath(t *testing.T) {
+	for _, c := range []struct{ root, rel, want string }{
+		{"ckpt", "receivedBlockMetadata/log-1", "ckpt/receivedBlockMetadata/log-1"},
+		{"/data/ckpt/", "checkpoint-1", "/data/ckpt/checkpoint-1"},
+		{"hdfs://nn:8020/user/spark/ckpt", "rdd-7/part-00000", "hdfs://nn:8020/user/spark/ckpt/rdd-7/part-00000"},
+		{"hdfs://nn:8020/", "checkpoint-1", "hdfs://nn:8020/checkpoint-1"},
+	} {
+		m := &Model{opts: Options{Root: c.root}}
+		if got := m.filePath(c.rel); got != c.want {
+			t.Errorf("filePath(%q, %q) = %q, want %q", c.root, c.rel, got, c.want)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 
 	"github.com/sparkckpt/sparkckpt/rewrite"
 	"github.com/spf13/cobra"
@@ -17,14 +16,14 @@ func runRewriteWithSinks(cmd *cobra.Command, g *globalOptions, o *rewriteOptions
 	results := []rewriteResult{{Plan: plan}}
 	refusals := []error{refusal}
 	for _, s := range o.sinks {
-		sk, err := openSink(s)
+		in, err := st.input(s)
 		if err != nil {
+			return &exitErr{code: exitError, err: err}
+		}
+		if _, err := sinkOf(in); err != nil {
 			return &exitErr{code: exitError, err: usageError{fmt.Errorf("--sink: %w", err)}}
 		}
 		root := s
-		if sk.Dir == "." {
-			root = filepath.Clean(s)
-		}
 		dir, err := st.place(root)
 		if err != nil {
 			return &exitErr{code: exitError, err: err}
