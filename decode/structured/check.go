@@ -1046,7 +1046,17 @@ func (k *checker) checkLeftovers(left []Leftover, root string) {
 		k.add(check.Finding{Severity: check.Info, Code: code, File: places[0].File, Count: len(places), Places: places,
 			Message: fmt.Sprintf(msg, len(places)), Fix: fix})
 	}
-	group("tmp", "tmp-file", "%d temp file(s) of interrupted atomic writes (.<name>.<uuid>.tmp and their .crc): Spark ignores them", "delete them (find "+check.ShellQuote(root)+" -name '.*.tmp' -o -name '.*.tmp.crc')")
+	fix := "delete them (find " + check.ShellQuote(root) + " -name '.*.tmp' -o -name '.*.tmp.crc')"
+	if strings.Contains(root, "://") { // find(1) reads only the local disk
+		var files []string
+		for _, l := range left {
+			if l.Kind == "tmp" {
+				files = append(files, check.ShellQuote(check.JoinPath(root, l.File)))
+			}
+		}
+		fix = "delete them (hdfs dfs -rm " + strings.Join(files, " ") + ")"
+	}
+	group("tmp", "tmp-file", "%d temp file(s) of interrupted atomic writes (.<name>.<uuid>.tmp and their .crc): Spark ignores them", fix)
 	group("temp", "tmp-file", "%d temp-<n> file(s) of the HDFS state store's interrupted writes: Spark ignores them", "delete them")
 	group("orphan-crc", "orphan-crc", "%d .crc sidecar(s) without their data file: Hadoop ignores them", "delete them")
 }
