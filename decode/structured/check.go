@@ -1051,7 +1051,11 @@ func (k *checker) checkLeftovers(left []Leftover, root string) {
 		var files []string
 		for _, l := range left {
 			if l.Kind == "tmp" {
-				files = append(files, check.ShellQuote(check.JoinPath(root, l.File)))
+				f := l.File
+				if !strings.Contains(f, "://") { // sink files are named in full already
+					f = check.JoinPath(root, f)
+				}
+				files = append(files, check.ShellQuote(f))
 			}
 		}
 		fix = "delete them (hdfs dfs -rm " + strings.Join(files, " ") + ")"
