@@ -48,6 +48,11 @@ then replaces each file atomically after verifying its new bytes by decoding the
 rewrite (crash, kill -9) is completed with --resume JOURNAL or rolled back with --undo.
 Running the same rewrite twice changes nothing the second time.
 
+Where it lives: PATH, --backup-dir and the journal may be local paths or hdfs:// URIs
+(HADOOP_CONF_DIR, HADOOP_USER_NAME and Kerberos as for every command). On HDFS the
+backups are verified copies (no hard links); .crc sidecars already present are kept
+correct, none are created.
+
 Structured Streaming checkpoints (offsets/): the "path" of every file source log entry
 (sources/<n>/, compact files included, so compaction stays consistent) and the state
 schema paths of transformWithState operator metadata (state/<op>/_metadata/v2); a file
@@ -67,7 +72,8 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 		Example: `  sparkckpt rewrite /restore/ckpt --from hdfs://ip-172-31-45-105.ec2.internal:8020 --to hdfs://emr-master:8020
   sparkckpt rewrite /restore/ckpt --from hdfs://ip-172-31-45-105.ec2.internal:8020 --to hdfs://emr-master:8020 --apply
   sparkckpt rewrite /restore/ckpt --map hdfs://nn:8020/user/hadoop/checkpointtest2=hdfs://nn2:8020/user/hadoop/sparkstreamtest --apply
-  sparkckpt rewrite --undo /restore/ckpt.sparkckpt-backup-20261121T170000Z/journal.json`,
+  sparkckpt rewrite --undo /restore/ckpt.sparkckpt-backup-20261121T170000Z/journal.json
+  sparkckpt rewrite hdfs://emr-master:8020/user/hadoop/ckpt --from hdfs://ip-172-31-45-105.ec2.internal:8020 --to hdfs://emr-master:8020 --apply`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if o.undo != "" || o.resume != "" {
 				if len(args) != 0 {
