@@ -87,6 +87,38 @@ func TestBrowseTmuxHDFS(t *testing.T) {
 			t.Errorf("%s changed on HDFS", f)
 		}
 	}
+
+	// Apply from the browser: the journal and backups go beside the
+	// directory on HDFS, and the files become what 'rewrite --apply' makes.
+	ref := tree.Copy(t, local)
+	code, out, errs := runCLI("rewrite", ref, "--from", "hdfs://namenode.example.com:8020", "--to", "hdfs://new-nn:8020", "--apply", "--backup-dir", ref+".bak")
+	if code != 0 {
+		t.Fatalf("local rewrite: %s%s", out, errs)
+	}
+	s = startTmux(t, bin, "browse", uri)
+	s.waitFor("★ Spark restores from this file")
+	s.keys("r")
+	s.waitFor("Rewrite preview", "from  hdfs://namenode.example.com:8020")
+	s.text("hdfs://new-nn:8020")
+	s.keys("Enter")
+	s.waitFor("29 changes in 3 files", "Dry run, nothing written")
+	s.keys("a")
+	s.waitFor("Press y to apply", uri+".sparkckpt-backup-")
+	s.keys("y")
+	s.waitFor("applied; journal "+uri+".sparkckpt-backup-", "checkpointDir  hdfs://new-nn:8020/user/spark")
+	s.keys("q")
+	if st := s.exited(); st != "0" {
+		t.Errorf("exit status %s:\n%s", st, s.capture())
+	}
+	for _, f := range []string{"checkpoint-1700000010000", "checkpoint-1700000010000.bk", "checkpoint-1700000005000"} {
+		want, err := os.ReadFile(filepath.Join(ref, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(readHDFS(t, uri+"/"+f), want) {
+			t.Errorf("%s on HDFS differs from the local rewrite", f)
+		}
+	}
 }
 
 // TestBrowseTmuxHDFSFile opens files on HDFS: a driver log selects itself
