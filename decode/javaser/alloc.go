@@ -3,11 +3,14 @@ package javaser
 import "unsafe"
 
 // slab hands out pointers into chunks of T, so a parse makes a few
-// allocations instead of one per node. Chunks grow from 16 elements up to
-// 32 KiB (the Go allocator's small-object limit), so small streams stay small.
+// allocations instead of one per node. A chunk is sized for what the rest
+// of the stream is predicted to need (see refill), at most 32 KiB (the Go
+// allocator's small-object limit), so small streams stay small and large
+// ones waste little at the end of their last chunk.
 type slab[T any] struct {
 	buf  []T
-	next int
+	used int // Ts handed out from earlier chunks
+	per  int // prior: stream bytes per T, for sizing the first chunk
 }
 
 // maxChunk is the number of Ts in 32 KiB.
@@ -16,10 +19,9 @@ func (s *slab[T]) maxChunk() int {
 	return max(1, 32<<10/int(unsafe.Sizeof(zero)))
 }
 
-func (s *slab[T]) new() *T {
+func (s *slab[T]) new(p *parser) *T {
 	if len(s.buf) == cap(s.buf) {
-		s.next = min(max(2*s.next, 16), s.maxChunk())
-		s.buf = make([]T, 0, s.next)
+		s.refill(p, 1)
 	}
 	s.buf = s.buf[:len(s.buf)+1]
 	return &s.buf[len(s.buf)-1]
@@ -27,20 +29,41 @@ func (s *slab[T]) new() *T {
 
 // take returns a zeroed slice of n elements whose capacity is n, so an
 // append never writes into a neighbour.
-func (s *slab[T]) take(n int) []T {
+func (s *slab[T]) take(p *parser, n int) []T {
 	if n == 0 {
 		return nil
 	}
-	if n > 256 {
-		return make([]T, n)
-	}
 	if cap(s.buf)-len(s.buf) < n {
-		s.next = min(max(2*s.next, 64), s.maxChunk())
-		s.buf = make([]T, 0, max(s.next, n))
+		if n > 256 {
+			return make([]T, n)
+		}
+		s.refill(p, n)
 	}
 	start := len(s.buf)
 	s.buf = s.buf[:start+n]
 	return s.buf[start : start+n : start+n]
+}
+
+// refill starts a new chunk with room for at least n Ts. Its size is the
+// number of Ts the rest of the stream needs at the rate the parse has used
+// them so far (at the prior rate for the first chunk), plus an eighth, but
+// at most the number used so far: the total at most doubles per chunk.
+func (s *slab[T]) refill(p *parser, n int) {
+	s.used += len(s.buf)
+	done, left := int64(p.pos), int64(max(len(p.b)-p.pos, 0))
+	var want int64
+	if s.used > 0 && done > 0 {
+		want = int64(s.used) * left / done
+	} else {
+		// The prior is only a guess: streams differ a lot (a byte array
+		// of megabytes, or ten objects in a hundred bytes).
+		want = min(left/int64(max(s.per, 1)), 32)
+	}
+	// Kinds of node that crowd the start of a stream (class descriptors)
+	// would be overestimated, so a chunk is at most what was used so far.
+	want = min(want+want/8+4, int64(s.used)+16, int64(s.maxChunk()))
+	size := max(int(want), n)
+	s.buf = make([]T, 0, size)
 }
 
 // arena holds the slabs of one parse.
@@ -53,4 +76,27 @@ type arena struct {
 	values  slab[Value]
 	data    slab[ClassData]
 	nodes   slab[Node]
+	descs   slab[ClassDesc]
+	fields  slab[FieldDesc]
+	chains  slab[*ClassDesc]
+	blocks  slab[BlockData]
+	chunks  slab[Chunk]
+}
+
+// init sets the priors: stream bytes per node of each kind, as measured
+// over real Spark checkpoints and RDD part files.
+func (a *arena) init() {
+	a.objects.per = 64
+	a.strings.per = 200
+	a.refs.per = 40
+	a.nulls.per = 180
+	a.arrays.per = 250
+	a.values.per = 30
+	a.data.per = 56
+	a.nodes.per = 60
+	a.descs.per = 500
+	a.fields.per = 250
+	a.chains.per = 300
+	a.blocks.per = 1500
+	a.chunks.per = 1500
 }

@@ -2,7 +2,7 @@ package javaser
 
 import (
 	"encoding/binary"
-	"errors"
+	"sync"
 
 	"github.com/sparkckpt/sparkckpt/decode"
 )
@@ -35,14 +35,19 @@ func Parse(b []byte) (*Stream, error) { return Options{}.Parse(b) }
 // *decode.Error with Format "javaser", the byte offset of the failing
 // structure and the object path being read.
 func (o Options) Parse(b []byte) (*Stream, error) {
-	p := &parser{b: b, opt: o, lim: o.Limits.OrDefault()}
+	p := getParser(len(b))
+	p.b, p.opt, p.lim = b, o, o.Limits.OrDefault()
 	p.budget = 64*int64(len(b)) + 1<<20
-	// Checkpoint streams average a handle per 20-30 bytes.
-	p.handles = make([]Node, 0, min(len(b)/24+16, 1<<20))
+	p.a.init()
 	if p.opt.NoDefaultFields == nil {
 		p.opt.NoDefaultFields = builtinNoDefaultFields
 	}
-	return p.stream()
+	s, err := p.stream()
+	putParser(p)
+	if err != nil {
+		return nil, finalError(err)
+	}
+	return s, nil
 }
 
 // builtinNoDefaultFields lists classes with fields whose writeObject skips
@@ -51,10 +56,56 @@ func builtinNoDefaultFields(name string) bool {
 	return name == "scala.collection.immutable.$colon$colon"
 }
 
+// pelem is one element of an error's object path.
 type pelem struct {
 	kind PathKind
-	raw  []byte
+	raw  []byte // class name (PathRoot, PathDesc) or field name (PathField), modified UTF-8
 	idx  int
+}
+
+// perr is a parse error on its way out of the parser. The frames it passes
+// through add their path elements (innermost first), so the path costs
+// nothing unless an error needs it.
+type perr struct {
+	e   *decode.Error
+	rev []pelem
+}
+
+func (e *perr) Error() string { return e.e.Error() }
+
+// withPath adds the path element of the frame err passes through.
+func withPath(err error, e pelem) error {
+	if pe, ok := err.(*perr); ok {
+		pe.rev = append(pe.rev, e)
+	}
+	return err
+}
+
+// finalError returns the *decode.Error of a parse error, its path set.
+func finalError(err error) error {
+	pe, ok := err.(*perr)
+	if !ok {
+		return err
+	}
+	if len(pe.rev) > 0 {
+		path := make(Path, len(pe.rev))
+		for i, e := range pe.rev {
+			out := &path[len(pe.rev)-1-i]
+			*out = PathElem{Kind: e.kind, Index: e.idx}
+			switch e.kind {
+			case PathRoot:
+				if e.raw == nil {
+					out.Name = "<content>"
+				} else {
+					out.Name = simpleName(DecodeMUTF8(e.raw))
+				}
+			default:
+				out.Name = DecodeMUTF8(e.raw)
+			}
+		}
+		pe.e.Path = path.String()
+	}
+	return pe.e
 }
 
 type parser struct {
@@ -65,34 +116,63 @@ type parser struct {
 	opt     Options
 	lim     decode.Limits
 	depth   int
-	path    []pelem
 	aborted bool   // a TC_EXCEPTION was read below top level
-	stack   []Node // scratch for annotation lists being read
+	stack   []Node // scratch for node lists being read (annotations nest)
 	budget  int64  // bounds total work, including re-reads after a failed guess
+	// rootName is the class name of the top-level object being read, for
+	// error paths; nil until its descriptor is known.
+	rootName []byte
+	// descs maps the bytes of a class descriptor's name, serialVersionUID
+	// and flags to the first descriptor read with them, whose decoded
+	// names later copies share (Spark's JavaSerializer resets the stream
+	// every 100 objects, so the same descriptors are read again and again).
+	descs map[string]*ClassDesc
+	// hmax and smax are the most entries the handle table and the stack
+	// have held, which putParser clears.
+	hmax, smax int
 }
 
-func (p *parser) pathString() string {
-	out := make(Path, len(p.path))
-	for i, e := range p.path {
-		out[i] = PathElem{Kind: e.kind, Index: e.idx}
-		switch e.kind {
-		case PathRoot:
-			if e.raw == nil {
-				out[i].Name = "<content>"
-			} else {
-				out[i].Name = simpleName(DecodeMUTF8(e.raw))
-			}
-		default:
-			out[i].Name = DecodeMUTF8(e.raw)
-		}
+// parsers holds the scratch state (handle table, stack, descriptor map)
+// of finished parses for reuse. Nothing in it is part of a result.
+var parsers = sync.Pool{New: func() any { return new(parser) }}
+
+func getParser(n int) *parser {
+	p := parsers.Get().(*parser)
+	if p.handles == nil {
+		// Checkpoint streams average a handle per 20-40 bytes.
+		p.handles = make([]Node, 0, min(n/32+16, 1<<16))
 	}
-	return out.String()
+	if p.descs == nil {
+		p.descs = make(map[string]*ClassDesc)
+	}
+	return p
+}
+
+func putParser(p *parser) {
+	h, st, m := p.handles, p.stack, p.descs
+	clear(h[:max(p.hmax, len(h))])
+	clear(st[:max(p.smax, len(st))])
+	clear(m)
+	if cap(h) > 1<<16 {
+		h = nil
+	}
+	if cap(st) > 1<<16 {
+		st = nil
+	}
+	if len(m) > 1<<10 {
+		m = nil
+	}
+	*p = parser{handles: h[:0], stack: st[:0], descs: m}
+	parsers.Put(p)
 }
 
 func (p *parser) err(off int, kind error, detail string, args ...any) error {
-	e := decode.Errorf("javaser", int64(off), kind, detail, args...)
-	e.Path = p.pathString()
-	return e
+	return &perr{e: decode.Errorf("javaser", int64(off), kind, detail, args...)}
+}
+
+// short reports that fewer than n bytes of what are left.
+func (p *parser) short(n int, what string) error {
+	return p.err(p.pos, decode.ErrTruncated, "expected %d bytes of %s, only %d left", n, what, len(p.b)-p.pos)
 }
 
 func (p *parser) need(n int64, what string) error {
@@ -103,8 +183,8 @@ func (p *parser) need(n int64, what string) error {
 }
 
 func (p *parser) u8(what string) (byte, error) {
-	if err := p.need(1, what); err != nil {
-		return 0, err
+	if p.pos >= len(p.b) {
+		return 0, p.short(1, what)
 	}
 	c := p.b[p.pos]
 	p.pos++
@@ -112,8 +192,8 @@ func (p *parser) u8(what string) (byte, error) {
 }
 
 func (p *parser) u16(what string) (uint16, error) {
-	if err := p.need(2, what); err != nil {
-		return 0, err
+	if len(p.b)-p.pos < 2 {
+		return 0, p.short(2, what)
 	}
 	v := binary.BigEndian.Uint16(p.b[p.pos:])
 	p.pos += 2
@@ -121,8 +201,8 @@ func (p *parser) u16(what string) (uint16, error) {
 }
 
 func (p *parser) u32(what string) (uint32, error) {
-	if err := p.need(4, what); err != nil {
-		return 0, err
+	if len(p.b)-p.pos < 4 {
+		return 0, p.short(4, what)
 	}
 	v := binary.BigEndian.Uint32(p.b[p.pos:])
 	p.pos += 4
@@ -130,8 +210,8 @@ func (p *parser) u32(what string) (uint32, error) {
 }
 
 func (p *parser) u64(what string) (uint64, error) {
-	if err := p.need(8, what); err != nil {
-		return 0, err
+	if len(p.b)-p.pos < 8 {
+		return 0, p.short(8, what)
 	}
 	v := binary.BigEndian.Uint64(p.b[p.pos:])
 	p.pos += 8
@@ -149,18 +229,17 @@ func (p *parser) bytes(n int64, what string) ([]byte, error) {
 
 // utf reads a u16-length modified UTF-8 string (class and field names).
 func (p *parser) utf(what string) ([]byte, error) {
-	n, err := p.u16(what + " length")
-	if err != nil {
-		return nil, err
+	if len(p.b)-p.pos < 2 {
+		return nil, p.err(p.pos, decode.ErrTruncated, "expected 2 bytes of %s length, only %d left", what, len(p.b)-p.pos)
 	}
-	return p.bytes(int64(n), what)
-}
-
-func (p *parser) peek() (byte, error) {
-	if p.pos >= len(p.b) {
-		return 0, p.err(p.pos, decode.ErrTruncated, "expected a type code, stream ended")
+	n := int(binary.BigEndian.Uint16(p.b[p.pos:]))
+	p.pos += 2
+	if len(p.b)-p.pos < n {
+		return nil, p.short(n, what)
 	}
-	return p.b[p.pos], nil
+	s := p.b[p.pos : p.pos+n : p.pos+n]
+	p.pos += n
+	return s, nil
 }
 
 func (p *parser) newHandle(n Node) int32 {
@@ -173,15 +252,8 @@ func (p *parser) newHandle(n Node) int32 {
 // array, which a saved parser state may still reference.
 func (p *parser) clearHandles() { p.handles = nil }
 
-func (p *parser) push(e pelem) { p.path = append(p.path, e) }
-func (p *parser) pop()         { p.path = p.path[:len(p.path)-1] }
-
-func (p *parser) spend() error {
-	p.budget--
-	if p.budget < 0 {
-		return p.err(p.pos, decode.ErrTooLarge, "parse work exceeds the bound for a %d-byte stream", len(p.b))
-	}
-	return nil
+func (p *parser) overBudget() error {
+	return p.err(p.pos, decode.ErrTooLarge, "parse work exceeds the bound for a %d-byte stream", len(p.b))
 }
 
 func (p *parser) stream() (*Stream, error) {
@@ -200,32 +272,37 @@ func (p *parser) stream() (*Stream, error) {
 		return nil, p.err(2, decode.ErrUnsupported, "expected stream version 5, got %d", version)
 	}
 	s := &Stream{Magic: magic, Version: version}
+	// Contents are gathered on the stack and copied out once.
 	for i := 0; p.pos < len(p.b); i++ {
-		p.path = append(p.path[:0], pelem{kind: PathRoot, idx: i})
+		p.rootName = nil
 		n, err := p.content(true)
 		if err != nil {
-			return nil, err
+			return nil, withPath(err, pelem{kind: PathRoot, raw: p.rootName, idx: i})
 		}
-		s.Contents = append(s.Contents, n)
+		p.stack = append(p.stack, n)
 		p.aborted = false
+	}
+	if len(p.stack) > 0 {
+		s.Contents = make([]Node, len(p.stack))
+		copy(s.Contents, p.stack)
 	}
 	return s, nil
 }
 
 // content reads one content: an object or a run of block data.
 func (p *parser) content(top bool) (Node, error) {
-	tc, err := p.peek()
-	if err != nil {
-		return nil, err
+	if p.pos >= len(p.b) {
+		return nil, p.err(p.pos, decode.ErrTruncated, "expected a type code, stream ended")
 	}
-	if tc == TCBlockData || tc == TCBlockDataLong {
+	if tc := p.b[p.pos]; tc == TCBlockData || tc == TCBlockDataLong {
 		return p.blockData()
 	}
 	return p.object(top)
 }
 
 func (p *parser) blockData() (*BlockData, error) {
-	bd := &BlockData{Off: int64(p.pos)}
+	bd := p.a.blocks.new(p)
+	bd.Off = int64(p.pos)
 	// Measure the run first, so a run of several records is copied once.
 	total, records := 0, 0
 	for q := p.pos; q < len(p.b); {
@@ -251,8 +328,8 @@ func (p *parser) blockData() (*BlockData, error) {
 	}
 	if records > 1 {
 		bd.Data = make([]byte, 0, total)
-		bd.Chunks = make([]Chunk, 0, records)
 	}
+	bd.Chunks = p.a.chunks.take(p, records)[:0]
 	for p.pos < len(p.b) {
 		tc := p.b[p.pos]
 		var n int64
@@ -294,21 +371,23 @@ func (p *parser) blockData() (*BlockData, error) {
 
 // object reads one object (spec §3.2 "object"); block data is not allowed here.
 func (p *parser) object(top bool) (Node, error) {
-	if err := p.spend(); err != nil {
-		return nil, err
+	p.budget--
+	if p.budget < 0 {
+		return nil, p.overBudget()
 	}
 	off := p.pos
-	tc, err := p.u8("type code")
-	if err != nil {
-		return nil, err
+	if off >= len(p.b) {
+		return nil, p.short(1, "type code")
 	}
+	tc := p.b[off]
+	p.pos++
 	switch tc {
 	case TCNull:
-		n := p.a.nulls.new()
+		n := p.a.nulls.new(p)
 		n.Off = int64(off)
 		return n, nil
 	case TCReference:
-		return p.ref(off, "object")
+		return p.ref(off)
 	case TCString, TCLongString:
 		return p.str(off, tc)
 	case TCObject:
@@ -317,7 +396,8 @@ func (p *parser) object(top bool) (Node, error) {
 		return p.newArray(off)
 	case TCClassDesc, TCProxyClassDesc:
 		p.pos = off
-		return p.classDesc()
+		n, _, err := p.classDesc()
+		return n, err
 	case TCClass:
 		return p.newClass(off)
 	case TCEnum:
@@ -326,7 +406,10 @@ func (p *parser) object(top bool) (Node, error) {
 		if !top {
 			return nil, p.err(off, decode.ErrCorrupt, "TC_RESET inside an object (the JDK allows it only between top-level objects)")
 		}
-		p.clearHandles()
+		// No saved parser state exists at top level, so the table's
+		// backing array can be reused.
+		p.hmax = max(p.hmax, len(p.handles))
+		p.handles = p.handles[:0]
 		return &Reset{Off: int64(off)}, nil
 	case TCException:
 		return p.exception(off, top)
@@ -338,17 +421,21 @@ func (p *parser) object(top bool) (Node, error) {
 	return nil, p.err(off, decode.ErrCorrupt, "expected a type code 0x70-0x7E, got 0x%02X", tc)
 }
 
-func (p *parser) ref(off int, what string) (*Ref, error) {
-	h, err := p.u32("handle")
-	if err != nil {
-		return nil, err
+// ref reads a TC_REFERENCE's handle (the type code at off is read).
+func (p *parser) ref(off int) (*Ref, error) {
+	if len(p.b)-p.pos < 4 {
+		return nil, p.short(4, "handle")
 	}
+	h := binary.BigEndian.Uint32(p.b[p.pos:])
+	p.pos += 4
 	idx := int64(int32(h)) - int64(BaseHandle)
 	if idx < 0 || idx >= int64(len(p.handles)) {
 		return nil, p.err(off, decode.ErrCorrupt, "TC_REFERENCE to handle 0x%X, but only handles 0x%X..0x%X exist", h, BaseHandle, BaseHandle+int32(len(p.handles))-1)
 	}
-	r := p.a.refs.new()
-	*r = Ref{Off: int64(off), Handle: int32(h), Target: p.handles[idx]}
+	r := p.a.refs.new(p)
+	r.Off = int64(off)
+	r.Handle = int32(h)
+	r.Target = p.handles[idx]
 	return r, nil
 }
 
@@ -373,8 +460,9 @@ func (p *parser) str(off int, tc byte) (*String, error) {
 			return nil, p.err(off, decode.ErrTooLarge, "TC_LONGSTRING of %d bytes exceeds the limit of %d", n, p.lim.MaxAlloc)
 		}
 	}
-	s := p.a.strings.new()
-	*s = String{Off: int64(off), Long: tc == TCLongString}
+	s := p.a.strings.new(p)
+	s.Off = int64(off)
+	s.Long = tc == TCLongString
 	s.Handle = p.newHandle(s)
 	raw, err := p.bytes(n, "string data")
 	if err != nil {
@@ -395,7 +483,7 @@ func (p *parser) typeString() (Node, error) {
 	case TCString, TCLongString:
 		return p.str(off, tc)
 	case TCReference:
-		r, err := p.ref(off, "string")
+		r, err := p.ref(off)
 		if err != nil {
 			return nil, err
 		}
@@ -404,36 +492,51 @@ func (p *parser) typeString() (Node, error) {
 		}
 		return r, nil
 	case TCNull:
-		return &Null{Off: int64(off)}, nil
+		n := p.a.nulls.new(p)
+		n.Off = int64(off)
+		return n, nil
 	}
 	return nil, p.err(off, decode.ErrCorrupt, "expected a field type string (TC_STRING or TC_REFERENCE), got 0x%02X", tc)
 }
 
-// classDesc reads the classDesc production: a new descriptor, null or a reference to one.
-func (p *parser) classDesc() (Node, error) {
+// classDesc reads the classDesc production: a new descriptor, null or a
+// reference to one. It returns the node as written and the descriptor it
+// is or refers to (nil for null).
+func (p *parser) classDesc() (Node, *ClassDesc, error) {
 	off := p.pos
 	tc, err := p.u8("class descriptor")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	switch tc {
 	case TCNull:
-		return &Null{Off: int64(off)}, nil
+		n := p.a.nulls.new(p)
+		n.Off = int64(off)
+		return n, nil, nil
 	case TCReference:
-		r, err := p.ref(off, "class descriptor")
+		r, err := p.ref(off)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if _, ok := r.Target.(*ClassDesc); !ok {
-			return nil, p.err(off, decode.ErrCorrupt, "class descriptor refers to handle 0x%X, which is a %s", r.Handle, KindOf(r.Target))
+		cd, ok := r.Target.(*ClassDesc)
+		if !ok {
+			return nil, nil, p.err(off, decode.ErrCorrupt, "class descriptor refers to handle 0x%X, which is a %s", r.Handle, KindOf(r.Target))
 		}
-		return r, nil
+		return r, cd, nil
 	case TCClassDesc:
-		return p.newClassDesc(off)
+		cd, err := p.newClassDesc(off)
+		if err != nil {
+			return nil, nil, err
+		}
+		return cd, cd, nil
 	case TCProxyClassDesc:
-		return p.newProxyClassDesc(off)
+		cd, err := p.newProxyClassDesc(off)
+		if err != nil {
+			return nil, nil, err
+		}
+		return cd, cd, nil
 	}
-	return nil, p.err(off, decode.ErrCorrupt, "expected a class descriptor (TC_CLASSDESC, TC_PROXYCLASSDESC, TC_NULL or TC_REFERENCE), got 0x%02X", tc)
+	return nil, nil, p.err(off, decode.ErrCorrupt, "expected a class descriptor (TC_CLASSDESC, TC_PROXYCLASSDESC, TC_NULL or TC_REFERENCE), got 0x%02X", tc)
 }
 
 func (p *parser) enter() error {
@@ -444,27 +547,48 @@ func (p *parser) enter() error {
 	return nil
 }
 
-func (p *parser) leave() { p.depth-- }
+// noFields is the (non-nil, empty) field list of a descriptor without fields.
+var noFields = []FieldDesc{}
 
 func (p *parser) newClassDesc(off int) (*ClassDesc, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
-	defer p.leave()
 	name, err := p.utf("class name")
 	if err != nil {
 		return nil, err
 	}
-	p.push(pelem{kind: PathDesc, raw: name})
-	defer p.pop()
+	cd, err := p.classDescBody(off, name)
+	p.depth--
+	if err != nil {
+		return nil, withPath(err, pelem{kind: PathDesc, raw: name})
+	}
+	return cd, nil
+}
+
+// classDescBody reads a TC_CLASSDESC after its class name.
+func (p *parser) classDescBody(off int, name []byte) (*ClassDesc, error) {
+	keyStart := p.pos - len(name) - 2 // the name's length
 	suid, err := p.u64("serialVersionUID")
 	if err != nil {
 		return nil, err
 	}
-	cd := &ClassDesc{Off: int64(off), NameRaw: name, SUID: int64(suid), name: DecodeMUTF8(name)}
+	cd := p.a.descs.new(p)
+	cd.Off = int64(off)
+	cd.NameRaw = name
+	cd.SUID = int64(suid)
 	cd.Handle = p.newHandle(cd)
 	if cd.Flags, err = p.u8("class flags"); err != nil {
 		return nil, err
+	}
+	// A descriptor read before with the same name, SUID and flags lends
+	// its decoded names.
+	key := p.b[keyStart:p.pos]
+	tmpl := p.descs[string(key)]
+	if tmpl != nil {
+		cd.name = tmpl.name
+	} else {
+		cd.name = DecodeMUTF8(name)
 	}
 	if cd.Flags&SCSerializable != 0 && cd.Flags&SCExternalizable != 0 {
 		return nil, p.err(p.pos-1, decode.ErrCorrupt, "class %s has both SC_SERIALIZABLE and SC_EXTERNALIZABLE set", cd.Name())
@@ -477,7 +601,15 @@ func (p *parser) newClassDesc(off int) (*ClassDesc, error) {
 	if err := p.need(int64(nf)*3, "field descriptors"); err != nil {
 		return nil, err
 	}
-	cd.Fields = make([]FieldDesc, nf)
+	if nf == 0 {
+		cd.Fields = noFields
+	} else {
+		cd.Fields = p.a.fields.take(p, int(nf))
+	}
+	var tf []FieldDesc
+	if tmpl != nil {
+		tf = tmpl.Fields
+	}
 	for i := range cd.Fields {
 		f := &cd.Fields[i]
 		toff := p.pos
@@ -487,7 +619,11 @@ func (p *parser) newClassDesc(off int) (*ClassDesc, error) {
 		if f.NameRaw, err = p.utf("field name"); err != nil {
 			return nil, err
 		}
-		f.name = DecodeMUTF8(f.NameRaw)
+		if i < len(tf) && tf[i].Type == f.Type && string(tf[i].NameRaw) == string(f.NameRaw) {
+			f.name = tf[i].name
+		} else {
+			f.name = DecodeMUTF8(f.NameRaw)
+		}
 		switch {
 		case isPrimCode(f.Type):
 		case f.Type == '[' || f.Type == 'L':
@@ -497,6 +633,9 @@ func (p *parser) newClassDesc(off int) (*ClassDesc, error) {
 		default:
 			return nil, p.err(toff, decode.ErrCorrupt, "field %q has type code %q, expected one of BCDFIJSZ[L", f.NameRaw, f.Type)
 		}
+	}
+	if tmpl == nil {
+		p.descs[string(key)] = cd
 	}
 	if err := p.descTail(cd); err != nil {
 		return nil, err
@@ -515,16 +654,27 @@ func (p *parser) descTail(cd *ClassDesc) error {
 		cd.Aborted = true
 		return nil
 	}
-	cd.Super, err = p.classDesc()
-	return err
+	super, _, err := p.classDesc()
+	if err != nil {
+		return err
+	}
+	cd.Super = super
+	return nil
 }
 
 func (p *parser) newProxyClassDesc(off int) (*ClassDesc, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
-	defer p.leave()
-	cd := &ClassDesc{Off: int64(off), Proxy: true}
+	cd, err := p.proxyClassDescBody(off)
+	p.depth--
+	return cd, err
+}
+
+func (p *parser) proxyClassDescBody(off int) (*ClassDesc, error) {
+	cd := p.a.descs.new(p)
+	cd.Off = int64(off)
+	cd.Proxy = true
 	cd.Handle = p.newHandle(cd)
 	n, err := p.u32("proxy interface count")
 	if err != nil {
@@ -553,36 +703,43 @@ func (p *parser) newProxyClassDesc(off int) (*ClassDesc, error) {
 // Contents are gathered on p.stack (annotations nest) and copied out once.
 func (p *parser) annotation() ([]Node, error) {
 	base := len(p.stack)
-	defer func() { p.stack = p.stack[:base] }()
-	done := func() []Node {
-		n := len(p.stack) - base
-		if n == 0 {
-			return nil
-		}
-		out := p.a.nodes.take(n)
-		copy(out, p.stack[base:])
-		return out
-	}
 	for i := 0; ; i++ {
-		tc, err := p.peek()
-		if err != nil {
-			return nil, err
+		if p.pos >= len(p.b) {
+			p.truncStack(base)
+			return nil, p.err(p.pos, decode.ErrTruncated, "expected a type code, stream ended")
 		}
-		if tc == TCEndBlockData {
+		if p.b[p.pos] == TCEndBlockData {
 			p.pos++
-			return done(), nil
+			return p.popStack(base), nil
 		}
-		p.push(pelem{kind: PathData, idx: i})
 		n, err := p.content(false)
-		p.pop()
 		if err != nil {
-			return nil, err
+			p.truncStack(base)
+			return nil, withPath(err, pelem{kind: PathData, idx: i})
 		}
 		p.stack = append(p.stack, n)
 		if p.aborted {
-			return done(), nil
+			return p.popStack(base), nil
 		}
 	}
+}
+
+// popStack returns a copy of p.stack[base:] and truncates the stack to base.
+func (p *parser) popStack(base int) []Node {
+	n := len(p.stack) - base
+	if n == 0 {
+		return nil
+	}
+	out := p.a.nodes.take(p, n)
+	copy(out, p.stack[base:])
+	p.truncStack(base)
+	return out
+}
+
+// truncStack truncates the stack to base entries.
+func (p *parser) truncStack(base int) {
+	p.smax = max(p.smax, len(p.stack))
+	p.stack = p.stack[:base]
 }
 
 // hierarchy returns the serializable classes of cd, topmost superclass
@@ -591,65 +748,70 @@ func (p *parser) hierarchy(cd *ClassDesc) ([]*ClassDesc, error) {
 	if cd.chain != nil {
 		return cd.chain, nil
 	}
-	var chain []*ClassDesc
+	n := 0
 	for c := cd; c != nil; c = c.SuperDesc() {
-		if len(chain) > p.lim.MaxDepth {
+		if n > p.lim.MaxDepth {
 			return nil, p.err(int(cd.Off), decode.ErrCorrupt, "class %s: superclass chain longer than %d (cycle?)", cd.Name(), p.lim.MaxDepth)
 		}
-		chain = append(chain, c)
+		n++
 	}
-	for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
-		chain[i], chain[j] = chain[j], chain[i]
+	chain := p.a.chains.take(p, n)
+	for c := cd; c != nil; c = c.SuperDesc() {
+		n--
+		chain[n] = c
 	}
 	cd.chain = chain
 	return chain, nil
-}
-
-func (p *parser) objectDesc(what string) (Node, *ClassDesc, error) {
-	descOff := p.pos
-	desc, err := p.classDesc()
-	if err != nil {
-		return nil, nil, err
-	}
-	cd := ResolveDesc(desc)
-	if cd == nil {
-		return nil, nil, p.err(descOff, decode.ErrCorrupt, "%s has a null class descriptor", what)
-	}
-	return desc, cd, nil
 }
 
 func (p *parser) newObject(off int) (Node, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
-	defer p.leave()
-	desc, cd, err := p.objectDesc("TC_OBJECT")
+	o, err := p.objectBody(off)
+	p.depth--
 	if err != nil {
 		return nil, err
 	}
-	if len(p.path) == 1 && p.path[0].kind == PathRoot && p.path[0].raw == nil {
-		p.path[0].raw = cd.NameRaw
+	return o, nil
+}
+
+func (p *parser) objectBody(off int) (*Object, error) {
+	descOff := p.pos
+	desc, cd, err := p.classDesc()
+	if err != nil {
+		return nil, err
 	}
-	o := p.a.objects.new()
-	*o = Object{Off: int64(off), Desc: desc, Class: cd}
+	if cd == nil {
+		return nil, p.err(descOff, decode.ErrCorrupt, "TC_OBJECT has a null class descriptor")
+	}
+	if p.depth == 1 && p.rootName == nil {
+		p.rootName = cd.NameRaw
+	}
+	o := p.a.objects.new(p)
+	o.Off = int64(off)
+	o.Desc = desc
+	o.Class = cd
 	o.Handle = p.newHandle(o)
 	if cd.Flags&SCExternalizable != 0 {
-		cd0 := ClassData{Class: cd}
+		data := p.a.data.take(p, 1)
+		d := &data[0]
+		d.Class = cd
 		if cd.Flags&SCBlockData != 0 {
-			cd0.HasAnnotation = true
-			if cd0.Annotation, err = p.annotation(); err != nil {
+			d.HasAnnotation = true
+			if d.Annotation, err = p.annotation(); err != nil {
 				return nil, err
 			}
-			cd0.Aborted = p.aborted
+			d.Aborted = p.aborted
 		} else {
-			if cd0.External, err = p.external(cd); err != nil {
+			if d.External, err = p.external(cd); err != nil {
 				return nil, err
 			}
-			if cd0.External == nil {
-				cd0.External = []Node{}
+			if d.External == nil {
+				d.External = []Node{}
 			}
 		}
-		o.Data = []ClassData{cd0}
+		o.Data = data
 		o.Aborted = p.aborted
 		return o, nil
 	}
@@ -657,120 +819,130 @@ func (p *parser) newObject(off int) (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.Data = p.a.data.take(len(chain))[:0]
-	for _, c := range chain {
-		d, err := p.classData(c)
-		if err != nil {
+	data := p.a.data.take(p, len(chain))
+	for i, c := range chain {
+		if err := p.classData(c, &data[i]); err != nil {
 			return nil, err
 		}
-		o.Data = append(o.Data, d)
 		if p.aborted {
+			data = data[:i+1]
 			o.Aborted = true
 			break
 		}
 	}
+	o.Data = data
 	return o, nil
 }
 
 type savedState struct {
 	pos     int
 	handles []Node
-	path    int
 	depth   int
 }
 
 func (p *parser) save() savedState {
-	return savedState{pos: p.pos, handles: p.handles, path: len(p.path), depth: p.depth}
+	return savedState{pos: p.pos, handles: p.handles, depth: p.depth}
 }
 
 func (p *parser) restore(s savedState) {
-	p.pos, p.handles, p.path, p.depth, p.aborted = s.pos, s.handles, p.path[:s.path], s.depth, false
+	p.pos, p.handles, p.depth, p.aborted = s.pos, s.handles, s.depth, false
 }
 
-func (p *parser) classData(c *ClassDesc) (ClassData, error) {
-	d := ClassData{Class: c, DefaultFields: true}
+// classData reads the class data of c into d, which is zero.
+func (p *parser) classData(c *ClassDesc, d *ClassData) error {
+	d.Class = c
+	d.DefaultFields = true
 	if c.Flags&SCWriteMethod == 0 {
 		vals, err := p.fieldValues(c)
 		d.Values = vals
 		d.Aborted = p.aborted
-		return d, err
+		return err
 	}
 	d.HasAnnotation = true
 	if len(c.Fields) > 0 && p.opt.NoDefaultFields(c.Name()) {
 		d.DefaultFields = false
 		ann, err := p.annotation()
 		d.Annotation, d.Aborted = ann, p.aborted
-		return d, err
+		return err
 	}
 	st := p.save()
 	vals, err := p.fieldValues(c)
 	if err == nil && p.aborted {
 		d.Values, d.Aborted = vals, true
-		return d, nil
+		return nil
 	}
 	if err == nil {
 		var ann []Node
 		if ann, err = p.annotation(); err == nil {
 			d.Values, d.Annotation, d.Aborted = vals, ann, p.aborted
-			return d, nil
+			return nil
 		}
 	}
 	if len(c.Fields) == 0 {
-		return d, err
+		return err
 	}
 	// The bytes are not default fields followed by custom data: read the
 	// class data as custom data only (writeObject without defaultWriteObject).
 	firstErr := err
 	p.restore(st)
-	d = ClassData{Class: c, HasAnnotation: true}
+	*d = ClassData{Class: c, HasAnnotation: true}
 	ann, err := p.annotation()
 	if err != nil {
 		// Report whichever reading got further into the stream.
-		return d, furthest(firstErr, err)
+		return furthest(firstErr, err)
 	}
 	d.Annotation, d.Aborted = ann, p.aborted
-	return d, nil
+	return nil
 }
 
 func furthest(a, b error) error {
-	var ea, eb *decode.Error
-	if errors.As(a, &ea) && errors.As(b, &eb) && eb.Offset > ea.Offset {
+	ea, okA := a.(*perr)
+	eb, okB := b.(*perr)
+	if okA && okB && eb.e.Offset > ea.e.Offset {
 		return b
 	}
 	return a
 }
 
+// primSizes maps a type code to its primitive's wire size (0: not primitive).
+var primSizes = [256]uint8{'B': 1, 'Z': 1, 'C': 2, 'S': 2, 'I': 4, 'F': 4, 'J': 8, 'D': 8}
+
 func (p *parser) fieldValues(c *ClassDesc) ([]Value, error) {
-	if len(c.Fields) == 0 {
+	fs := c.Fields
+	if len(fs) == 0 {
 		return nil, nil
 	}
-	vals := p.a.values.take(len(c.Fields))[:0]
-	for i := range c.Fields {
-		f := &c.Fields[i]
-		if sz := primSize(f.Type); sz > 0 {
-			if len(p.b)-p.pos < sz {
-				p.push(pelem{kind: PathField, raw: f.NameRaw})
-				err := p.err(p.pos, decode.ErrTruncated, "expected %d bytes of %c field value, only %d left", sz, f.Type, len(p.b)-p.pos)
-				p.pop()
-				return nil, err
+	vals := p.a.values.take(p, len(fs))
+	for i := range fs {
+		f := &fs[i]
+		v := &vals[i]
+		v.Type = f.Type
+		if sz := int(primSizes[f.Type]); sz > 0 {
+			b := p.b[p.pos:]
+			if len(b) < sz {
+				err := p.err(p.pos, decode.ErrTruncated, "expected %d bytes of %c field value, only %d left", sz, f.Type, len(b))
+				return nil, withPath(err, pelem{kind: PathField, raw: f.NameRaw})
 			}
-			var bits uint64
-			for _, x := range p.b[p.pos : p.pos+sz] {
-				bits = bits<<8 | uint64(x)
+			switch sz {
+			case 1:
+				v.Bits = uint64(b[0])
+			case 2:
+				v.Bits = uint64(binary.BigEndian.Uint16(b))
+			case 4:
+				v.Bits = uint64(binary.BigEndian.Uint32(b))
+			default:
+				v.Bits = binary.BigEndian.Uint64(b)
 			}
 			p.pos += sz
-			vals = append(vals, Value{Type: f.Type, Bits: bits})
 			continue
 		}
-		p.push(pelem{kind: PathField, raw: f.NameRaw})
 		n, err := p.object(false)
-		p.pop()
 		if err != nil {
-			return nil, err
+			return nil, withPath(err, pelem{kind: PathField, raw: f.NameRaw})
 		}
-		vals = append(vals, Value{Type: f.Type, Obj: n})
+		v.Obj = n
 		if p.aborted {
-			break
+			return vals[:i+1], nil
 		}
 	}
 	return vals, nil
@@ -794,7 +966,7 @@ func (p *parser) external(cd *ClassDesc) ([]Node, error) {
 			return []Node{&Raw{Off: int64(off), Data: b}}, nil
 		}
 	}
-	if len(p.path) != 1 || p.depth != 1 {
+	if p.depth != 1 {
 		return nil, p.err(p.pos, decode.ErrUnsupported,
 			"protocol-1 Externalizable data of class %s inside another object has no length; its end cannot be found without the class", cd.Name())
 	}
@@ -810,14 +982,13 @@ func (p *parser) external(cd *ClassDesc) ([]Node, error) {
 			flush()
 			return out, nil
 		}
-		if err := p.spend(); err != nil {
-			return nil, err
+		p.budget--
+		if p.budget < 0 {
+			return nil, p.overBudget()
 		}
 		if startsObject(p.b[p.pos]) {
 			st := p.save()
-			p.push(pelem{kind: PathData, idx: len(out)})
 			n, err := p.object(false)
-			p.pop()
 			if err == nil && !p.aborted {
 				end := p.pos
 				p.pos = st.pos
@@ -848,11 +1019,12 @@ func startsContent(c byte) bool { return c >= TCNull && c <= TCEnum && c != TCEn
 // restParses reports whether b[from:] parses as top-level contents, given
 // the current handle table.
 func (p *parser) restParses(from int) bool {
-	q := &parser{b: p.b, pos: from, opt: p.opt, lim: p.lim, budget: p.budget}
+	q := &parser{b: p.b, pos: from, opt: p.opt, lim: p.lim, budget: p.budget, descs: p.descs}
+	q.a.init()
 	q.handles = append([]Node(nil), p.handles...)
 	defer func() { p.budget = q.budget }()
 	for q.pos < len(q.b) {
-		q.path = append(q.path[:0], pelem{kind: PathRoot})
+		q.rootName = nil
 		if _, err := q.content(true); err != nil {
 			return false
 		}
@@ -865,19 +1037,34 @@ func (p *parser) newArray(off int) (Node, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
-	defer p.leave()
-	desc, cd, err := p.objectDesc("TC_ARRAY")
+	a, err := p.arrayBody(off)
+	p.depth--
 	if err != nil {
 		return nil, err
+	}
+	return a, nil
+}
+
+func (p *parser) arrayBody(off int) (*Array, error) {
+	descOff := p.pos
+	desc, cd, err := p.classDesc()
+	if err != nil {
+		return nil, err
+	}
+	if cd == nil {
+		return nil, p.err(descOff, decode.ErrCorrupt, "TC_ARRAY has a null class descriptor")
 	}
 	if len(cd.NameRaw) < 2 || cd.NameRaw[0] != '[' {
 		return nil, p.err(int(cd.Off), decode.ErrCorrupt, "array class name %q does not start with '['", cd.NameRaw)
 	}
-	if len(p.path) == 1 && p.path[0].kind == PathRoot && p.path[0].raw == nil {
-		p.path[0].raw = cd.NameRaw
+	if p.depth == 1 && p.rootName == nil {
+		p.rootName = cd.NameRaw
 	}
-	a := p.a.arrays.new()
-	*a = Array{Off: int64(off), Desc: desc, Class: cd, Elem: cd.NameRaw[1]}
+	a := p.a.arrays.new(p)
+	a.Off = int64(off)
+	a.Desc = desc
+	a.Class = cd
+	a.Elem = cd.NameRaw[1]
 	a.Handle = p.newHandle(a)
 	n, err := p.u32("array length")
 	if err != nil {
@@ -887,7 +1074,7 @@ func (p *parser) newArray(off int) (Node, error) {
 		return nil, p.err(p.pos-4, decode.ErrCorrupt, "array of %s with negative length %d", cd.Name(), int32(n))
 	}
 	a.Length = int32(n)
-	if sz := primSize(a.Elem); sz > 0 {
+	if sz := primSizes[a.Elem]; sz > 0 {
 		if a.Prims, err = p.bytes(int64(n)*int64(sz), "array elements"); err != nil {
 			return nil, err
 		}
@@ -900,27 +1087,31 @@ func (p *parser) newArray(off int) (Node, error) {
 	if err := p.need(int64(n), "array elements"); err != nil {
 		return nil, err
 	}
-	a.Elems = p.a.nodes.take(int(n))[:0]
-	for i := 0; i < int(n); i++ {
-		p.push(pelem{kind: PathIndex, idx: i})
+	elems := p.a.nodes.take(p, int(n))
+	for i := range elems {
 		e, err := p.object(false)
-		p.pop()
 		if err != nil {
-			return nil, err
+			return nil, withPath(err, pelem{kind: PathIndex, idx: i})
 		}
-		a.Elems = append(a.Elems, e)
+		elems[i] = e
 		if p.aborted {
+			elems = elems[:i+1]
 			a.Aborted = true
 			break
 		}
 	}
+	a.Elems = elems
 	return a, nil
 }
 
 func (p *parser) newClass(off int) (Node, error) {
-	desc, cd, err := p.objectDesc("TC_CLASS")
+	descOff := p.pos
+	desc, cd, err := p.classDesc()
 	if err != nil {
 		return nil, err
+	}
+	if cd == nil {
+		return nil, p.err(descOff, decode.ErrCorrupt, "TC_CLASS has a null class descriptor")
 	}
 	c := &Class{Off: int64(off), Desc: desc, Class: cd}
 	c.Handle = p.newHandle(c)
@@ -928,9 +1119,13 @@ func (p *parser) newClass(off int) (Node, error) {
 }
 
 func (p *parser) newEnum(off int) (Node, error) {
-	desc, cd, err := p.objectDesc("TC_ENUM")
+	descOff := p.pos
+	desc, cd, err := p.classDesc()
 	if err != nil {
 		return nil, err
+	}
+	if cd == nil {
+		return nil, p.err(descOff, decode.ErrCorrupt, "TC_ENUM has a null class descriptor")
 	}
 	e := &Enum{Off: int64(off), Desc: desc, Class: cd}
 	e.Handle = p.newHandle(e)
@@ -944,7 +1139,7 @@ func (p *parser) newEnum(off int) (Node, error) {
 		e.Constant, err = p.str(noff, tc)
 	case TCReference:
 		var r *Ref
-		if r, err = p.ref(noff, "string"); err == nil {
+		if r, err = p.ref(noff); err == nil {
 			if _, ok := r.Target.(*String); !ok {
 				return nil, p.err(noff, decode.ErrCorrupt, "enum constant name refers to handle 0x%X, which is a %s", r.Handle, KindOf(r.Target))
 			}
