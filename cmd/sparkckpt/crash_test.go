@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"io/fs"
 	"math/rand"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 
 	"github.com/sparkckpt/sparkckpt/decode/crcfile"
 	"github.com/stretchr/testify/assert"
@@ -101,39 +102,46 @@ func TestRewriteCrash(t *testing.T) {
 				}
 			}
 		}
-		// Kill after step k, for every step the rewrite takes.
-		for k := 1; ; k++ {
-			completed := false
-			for _, resume := range []bool{false, true} {
-				attempt("step "+strconv.Itoa(k), func(cmd *exec.Cmd) {
-					cmd.Env = append(os.Environ(), "SPARKCKPT_TEST_KILL_AT_STEP="+strconv.Itoa(k))
-					err := cmd.Run()
-					var ee *exec.ExitError
-					if errors.As(err, &ee) {
-						ws := ee.Sys().(syscall.WaitStatus)
-						require.True(t, ws.Signaled() && ws.Signal() == syscall.SIGKILL, "step %d: %v", k, err)
-					} else {
-						require.NoError(t, err)
-						completed = true
-					}
-				}, resume)
-			}
-			if completed {
-				break
-			}
-			require.Less(t, k, 100)
-		}
-		// And at random times.
-		for i := 0; i < 6; i++ {
-			d := time.Duration(rng.Intn(40)) * time.Millisecond
-			attempt("random "+d.String(), func(cmd *exec.Cmd) {
-				require.NoError(t, cmd.Start())
-				time.Sleep(d)
-				cmd.Process.Signal(syscall.SIGKILL)
-				cmd.Wait()
-			}, i%2 == 0)
-		}
+		killEverywhere(t, "", attempt, rng, 6, 40*time.Millisecond)
 	}
 	t.Logf("%d interrupted rewrites, all completed or rolled back", runs)
 	assert.GreaterOrEqual(t, runs, 50)
+}
+
+// killEverywhere runs attempt with a command killed (SIGKILL) right after
+// its k-th durable step (SPARKCKPT_TEST_KILL_AT_STEP=k), for k = 1, 2, ...
+// until the command completes, each k once rolled back and once resumed;
+// then random times runs killed after up to maxDelay, alternately resumed.
+func killEverywhere(t *testing.T, name string, attempt func(name string, kill func(*exec.Cmd), resume bool), rng *rand.Rand, random int, maxDelay time.Duration) {
+	t.Helper()
+	for k := 1; ; k++ {
+		completed := false
+		for _, resume := range []bool{false, true} {
+			attempt(name+"step "+strconv.Itoa(k), func(cmd *exec.Cmd) {
+				cmd.Env = append(os.Environ(), "SPARKCKPT_TEST_KILL_AT_STEP="+strconv.Itoa(k))
+				err := cmd.Run()
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					ws := ee.Sys().(syscall.WaitStatus)
+					require.True(t, ws.Signaled() && ws.Signal() == syscall.SIGKILL, "step %d: %v", k, err)
+				} else {
+					require.NoError(t, err)
+					completed = true
+				}
+			}, resume)
+		}
+		if completed {
+			break
+		}
+		require.Less(t, k, 100)
+	}
+	for i := 0; i < random; i++ {
+		d := time.Duration(rng.Int63n(int64(maxDelay)))
+		attempt(name+"random "+d.String(), func(cmd *exec.Cmd) {
+			require.NoError(t, cmd.Start())
+			time.Sleep(d)
+			cmd.Process.Signal(syscall.SIGKILL)
+			cmd.Wait()
+		}, i%2 == 0)
+	}
 }

@@ -115,27 +115,16 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return &exitErr{code: exitError, err: usageError{err}}
 			}
-			root := args[0]
-			dir, err := st.place(root)
+			plan, refusal, err := o.plan(st, args[0], mp)
 			if err != nil {
-				return &exitErr{code: exitError, err: err}
+				return err
 			}
-			if j, ok := rewrite.InProgressAt(dir); ok {
-				return &exitErr{code: exitError, err: fmt.Errorf("%s: an earlier rewrite was interrupted: run 'sparkckpt rewrite --resume %s' to complete it or '--undo %s' to roll it back", root, j, j)}
-			}
-			plan, err := rewrite.NewPlanAt(dir, mp, rewrite.Options{})
-			if err != nil {
-				return &exitErr{code: exitError, err: err}
-			}
-			plan.Root = root // as the user named it
-			ro := rewrite.Options{SkipUndecodable: o.skipUndecodable, Force: o.force}
-			refusal := plan.Refusal(ro)
 			if len(o.sinks) > 0 { // file sink logs with the checkpoint (rewritesinks.go)
 				return runRewriteWithSinks(cmd, g, o, st, plan, refusal, mp, hooks)
 			}
 			res := rewriteResult{Plan: plan, Applied: false}
 			if o.apply && refusal == nil && len(plan.Files) > 0 {
-				backup, err := o.backup(st, dir, "")
+				backup, err := o.backup(st, plan.Dir(), "")
 				if err != nil {
 					return &exitErr{code: exitError, err: err}
 				}
@@ -170,6 +159,25 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.resume, "resume", "", "complete the interrupted rewrite of this journal")
 	f.StringArrayVar(&o.sinks, "sink", nil, "Structured Streaming: also rewrite this file sink output directory's _spark_metadata log\n(repeatable; each gets its own journal)")
 	return cmd
+}
+
+// plan plans the rewrite of the directory root (a local path or an
+// hdfs:// URI) and tells whether the options refuse it; an interrupted
+// earlier rewrite of root is an error.
+func (o *rewriteOptions) plan(st *stores, root string, mp *rewrite.Mapper) (*rewrite.Plan, error, error) {
+	dir, err := st.place(root)
+	if err != nil {
+		return nil, nil, &exitErr{code: exitError, err: err}
+	}
+	if j, ok := rewrite.InProgressAt(dir); ok {
+		return nil, nil, &exitErr{code: exitError, err: fmt.Errorf("%s: an earlier rewrite was interrupted: run 'sparkckpt rewrite --resume %s' to complete it or '--undo %s' to roll it back", root, j, j)}
+	}
+	p, err := rewrite.NewPlanAt(dir, mp, rewrite.Options{})
+	if err != nil {
+		return nil, nil, &exitErr{code: exitError, err: err}
+	}
+	p.Root = root // as the user named it
+	return p, p.Refusal(rewrite.Options{SkipUndecodable: o.skipUndecodable, Force: o.force}), nil
 }
 
 // backup is where Apply keeps the journal and originals of dir: under

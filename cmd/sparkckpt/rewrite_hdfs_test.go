@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -217,36 +216,7 @@ func TestRewriteCrashHDFS(t *testing.T) {
 			assert.Empty(t, tree.Diff(expect, snapshotURI(t, work)), "%s: after %s", name, flag)
 			assert.Len(t, snapshotURI(t, work), len(expect), "%s: after %s: leftovers", name, flag)
 		}
-		for k := 1; ; k++ {
-			completed := false
-			for _, resume := range []bool{false, true} {
-				attempt(c.name+" step "+strconv.Itoa(k), func(cmd *exec.Cmd) {
-					cmd.Env = append(os.Environ(), "SPARKCKPT_TEST_KILL_AT_STEP="+strconv.Itoa(k))
-					err := cmd.Run()
-					var ee *exec.ExitError
-					if errors.As(err, &ee) {
-						ws := ee.Sys().(syscall.WaitStatus)
-						require.True(t, ws.Signaled() && ws.Signal() == syscall.SIGKILL, "step %d: %v", k, err)
-					} else {
-						require.NoError(t, err)
-						completed = true
-					}
-				}, resume)
-			}
-			if completed {
-				break
-			}
-			require.Less(t, k, 100)
-		}
-		for i := 0; i < 4; i++ {
-			d := time.Duration(rng.Intn(60)) * time.Millisecond
-			attempt(c.name+" random "+d.String(), func(cmd *exec.Cmd) {
-				require.NoError(t, cmd.Start())
-				time.Sleep(d)
-				cmd.Process.Signal(syscall.SIGKILL)
-				cmd.Wait()
-			}, i%2 == 0)
-		}
+		killEverywhere(t, c.name+" ", attempt, rng, 4, 60*time.Millisecond)
 	}
 	t.Logf("%d interrupted rewrites on HDFS, all completed or rolled back", runs)
 	assert.GreaterOrEqual(t, runs, 20)

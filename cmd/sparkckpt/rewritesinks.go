@@ -23,21 +23,12 @@ func runRewriteWithSinks(cmd *cobra.Command, g *globalOptions, o *rewriteOptions
 		if _, err := sinkOf(in); err != nil {
 			return &exitErr{code: exitError, err: usageError{fmt.Errorf("--sink: %w", err)}}
 		}
-		root := s
-		dir, err := st.place(root)
+		sp, refusal, err := o.plan(st, s, mp)
 		if err != nil {
-			return &exitErr{code: exitError, err: err}
+			return err
 		}
-		if j, ok := rewrite.InProgressAt(dir); ok {
-			return &exitErr{code: exitError, err: fmt.Errorf("%s: an earlier rewrite was interrupted: run 'sparkckpt rewrite --resume %s' to complete it or '--undo %s' to roll it back", root, j, j)}
-		}
-		sp, err := rewrite.NewPlanAt(dir, mp, rewrite.Options{})
-		if err != nil {
-			return &exitErr{code: exitError, err: err}
-		}
-		sp.Root = root
 		results = append(results, rewriteResult{Plan: sp})
-		refusals = append(refusals, sp.Refusal(rewrite.Options{SkipUndecodable: o.skipUndecodable, Force: o.force}))
+		refusals = append(refusals, refusal)
 	}
 	all := errors.Join(refusals...)
 	if o.apply && all == nil {
