@@ -1,6 +1,9 @@
 package javaser
 
-import "unsafe"
+import (
+	"encoding/binary"
+	"unsafe"
+)
 
 // slab hands out pointers into chunks of T, so a parse makes a few
 // allocations instead of one per node. A chunk is sized for what the rest
@@ -66,8 +69,46 @@ func (s *slab[T]) refill(p *parser, n int) {
 	s.buf = make([]T, 0, size)
 }
 
+// text returns raw (modified UTF-8) decoded. Plain ASCII, what class and
+// field names almost always are, is copied into a chunk of the parse's
+// text, so the names of a stream share a few allocations. The bytes of a
+// chunk are never written again once a string refers to them.
+func (p *parser) text(raw []byte) string {
+	if len(raw) == 0 || !plainASCII(raw) {
+		return DecodeMUTF8(raw)
+	}
+	t := p.a.text
+	if cap(t)-len(t) < len(raw) {
+		t = make([]byte, 0, max(len(raw), min(max(2*cap(t), 256), 8<<10)))
+	}
+	n := len(t)
+	t = append(t, raw...)
+	p.a.text = t
+	return unsafe.String(&t[n], len(raw))
+}
+
+// plainASCII reports whether b has no NUL and no byte above 0x7F, so its
+// modified UTF-8 decoding is b itself.
+func plainASCII(b []byte) bool {
+	const hi, lo = 0x8080808080808080, 0x0101010101010101
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		if (x|(x-lo)&^x)&hi != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c == 0 || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 // arena holds the slabs of one parse.
 type arena struct {
+	text    []byte
 	objects slab[Object]
 	strings slab[String]
 	refs    slab[Ref]

@@ -122,17 +122,12 @@ type parser struct {
 	// rootName is the class name of the top-level object being read, for
 	// error paths; nil until its descriptor is known.
 	rootName []byte
-	// descs maps the bytes of a class descriptor's name, serialVersionUID
-	// and flags to the first descriptor read with them, whose decoded
-	// names later copies share (Spark's JavaSerializer resets the stream
-	// every 100 objects, so the same descriptors are read again and again).
-	descs map[string]*ClassDesc
 	// hmax and smax are the most entries the handle table and the stack
 	// have held, which putParser clears.
 	hmax, smax int
 }
 
-// parsers holds the scratch state (handle table, stack, descriptor map)
+// parsers holds the scratch state (handle table and stack)
 // of finished parses for reuse. Nothing in it is part of a result.
 var parsers = sync.Pool{New: func() any { return new(parser) }}
 
@@ -142,27 +137,20 @@ func getParser(n int) *parser {
 		// Checkpoint streams average a handle per 20-40 bytes.
 		p.handles = make([]Node, 0, min(n/32+16, 1<<16))
 	}
-	if p.descs == nil {
-		p.descs = make(map[string]*ClassDesc)
-	}
 	return p
 }
 
 func putParser(p *parser) {
-	h, st, m := p.handles, p.stack, p.descs
+	h, st := p.handles, p.stack
 	clear(h[:max(p.hmax, len(h))])
 	clear(st[:max(p.smax, len(st))])
-	clear(m)
 	if cap(h) > 1<<16 {
 		h = nil
 	}
 	if cap(st) > 1<<16 {
 		st = nil
 	}
-	if len(m) > 1<<10 {
-		m = nil
-	}
-	*p = parser{handles: h[:0], stack: st[:0], descs: m}
+	*p = parser{handles: h[:0], stack: st[:0]}
 	parsers.Put(p)
 }
 
@@ -568,7 +556,6 @@ func (p *parser) newClassDesc(off int) (*ClassDesc, error) {
 
 // classDescBody reads a TC_CLASSDESC after its class name.
 func (p *parser) classDescBody(off int, name []byte) (*ClassDesc, error) {
-	keyStart := p.pos - len(name) - 2 // the name's length
 	suid, err := p.u64("serialVersionUID")
 	if err != nil {
 		return nil, err
@@ -581,15 +568,7 @@ func (p *parser) classDescBody(off int, name []byte) (*ClassDesc, error) {
 	if cd.Flags, err = p.u8("class flags"); err != nil {
 		return nil, err
 	}
-	// A descriptor read before with the same name, SUID and flags lends
-	// its decoded names.
-	key := p.b[keyStart:p.pos]
-	tmpl := p.descs[string(key)]
-	if tmpl != nil {
-		cd.name = tmpl.name
-	} else {
-		cd.name = DecodeMUTF8(name)
-	}
+	cd.name = p.text(name)
 	if cd.Flags&SCSerializable != 0 && cd.Flags&SCExternalizable != 0 {
 		return nil, p.err(p.pos-1, decode.ErrCorrupt, "class %s has both SC_SERIALIZABLE and SC_EXTERNALIZABLE set", cd.Name())
 	}
@@ -606,10 +585,6 @@ func (p *parser) classDescBody(off int, name []byte) (*ClassDesc, error) {
 	} else {
 		cd.Fields = p.a.fields.take(p, int(nf))
 	}
-	var tf []FieldDesc
-	if tmpl != nil {
-		tf = tmpl.Fields
-	}
 	for i := range cd.Fields {
 		f := &cd.Fields[i]
 		toff := p.pos
@@ -619,11 +594,7 @@ func (p *parser) classDescBody(off int, name []byte) (*ClassDesc, error) {
 		if f.NameRaw, err = p.utf("field name"); err != nil {
 			return nil, err
 		}
-		if i < len(tf) && tf[i].Type == f.Type && string(tf[i].NameRaw) == string(f.NameRaw) {
-			f.name = tf[i].name
-		} else {
-			f.name = DecodeMUTF8(f.NameRaw)
-		}
+		f.name = p.text(f.NameRaw)
 		switch {
 		case isPrimCode(f.Type):
 		case f.Type == '[' || f.Type == 'L':
@@ -633,9 +604,6 @@ func (p *parser) classDescBody(off int, name []byte) (*ClassDesc, error) {
 		default:
 			return nil, p.err(toff, decode.ErrCorrupt, "field %q has type code %q, expected one of BCDFIJSZ[L", f.NameRaw, f.Type)
 		}
-	}
-	if tmpl == nil {
-		p.descs[string(key)] = cd
 	}
 	if err := p.descTail(cd); err != nil {
 		return nil, err
@@ -1019,7 +987,7 @@ func startsContent(c byte) bool { return c >= TCNull && c <= TCEnum && c != TCEn
 // restParses reports whether b[from:] parses as top-level contents, given
 // the current handle table.
 func (p *parser) restParses(from int) bool {
-	q := &parser{b: p.b, pos: from, opt: p.opt, lim: p.lim, budget: p.budget, descs: p.descs}
+	q := &parser{b: p.b, pos: from, opt: p.opt, lim: p.lim, budget: p.budget}
 	q.a.init()
 	q.handles = append([]Node(nil), p.handles...)
 	defer func() { p.budget = q.budget }()

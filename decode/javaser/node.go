@@ -89,14 +89,14 @@ type ClassDesc struct {
 	Off        int64
 	Handle     int32
 	Proxy      bool   // TC_PROXYCLASSDESC
+	Flags      byte   // SC_* flags
+	Aborted    bool   // a TC_EXCEPTION inside the annotation cut the descriptor short
 	NameRaw    []byte // class name (modified UTF-8); empty for a proxy
 	SUID       int64  // serialVersionUID
-	Flags      byte   // SC_* flags
 	Fields     []FieldDesc
 	Interfaces [][]byte // proxy interface names (modified UTF-8)
 	Annotation []Node   // classAnnotation contents before TC_ENDBLOCKDATA
 	Super      Node     // *ClassDesc, *Ref to one, or *Null
-	Aborted    bool     // a TC_EXCEPTION inside the annotation cut the descriptor short
 
 	name  string       // NameRaw decoded once, at parse time
 	chain []*ClassDesc // the serializable hierarchy, topmost first, once computed
@@ -122,27 +122,27 @@ type ClassData struct {
 	// HasAnnotation reports whether custom data terminated by
 	// TC_ENDBLOCKDATA follows (SC_WRITE_METHOD, or Externalizable with SC_BLOCK_DATA).
 	HasAnnotation bool
+	// Aborted reports that a TC_EXCEPTION cut this data short: it ends
+	// after its last element, with no TC_ENDBLOCKDATA.
+	Aborted bool
 	// Annotation is that custom data: block data and objects.
 	Annotation []Node
 	// External holds protocol-1 Externalizable data (no SC_BLOCK_DATA): raw
 	// primitive bytes as *Raw nodes and the objects written inline. Such data
 	// has no framing; see Options.ExternalSize for how its end is found.
 	External []Node
-	// Aborted reports that a TC_EXCEPTION cut this data short: it ends
-	// after its last element, with no TC_ENDBLOCKDATA.
-	Aborted bool
 }
 
 // Object is TC_OBJECT.
 type Object struct {
-	Off    int64
-	Desc   Node       // *ClassDesc or *Ref to one, as written
-	Class  *ClassDesc // Desc resolved
-	Handle int32
+	Off     int64
+	Desc    Node       // *ClassDesc or *Ref to one, as written
+	Class   *ClassDesc // Desc resolved
+	Handle  int32
+	Aborted bool // a TC_EXCEPTION interrupted writing this object
 	// Data has one entry per serializable class, topmost superclass first;
 	// for an Externalizable object, exactly one.
-	Data    []ClassData
-	Aborted bool // a TC_EXCEPTION interrupted writing this object
+	Data []ClassData
 }
 
 // Array is TC_ARRAY.
@@ -154,12 +154,12 @@ type Array struct {
 	Length int32
 	// Elem is the component type code, from the class name: a primitive
 	// code, or '[' / 'L' for object arrays.
-	Elem byte
+	Elem    byte
+	Aborted bool // a TC_EXCEPTION interrupted writing the elements
 	// Prims holds a primitive array's elements as packed big-endian bytes.
 	Prims []byte
 	// Elems holds an object array's elements.
-	Elems   []Node
-	Aborted bool
+	Elems []Node
 }
 
 // Enum is TC_ENUM.
