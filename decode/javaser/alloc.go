@@ -14,6 +14,12 @@ type slab[T any] struct {
 	buf  []T
 	used int // Ts handed out from earlier chunks
 	per  int // prior: stream bytes per T, for sizing the first chunk
+	// chunks lists every chunk at full length, for the handle table
+	// entries of the kinds of node that get handles (track), in chunks0
+	// while there are few.
+	track   bool
+	chunks  [][]T
+	chunks0 [4][]T
 }
 
 // maxChunk is the number of Ts in 32 KiB.
@@ -67,6 +73,80 @@ func (s *slab[T]) refill(p *parser, n int) {
 	want = min(want+want/8+4, int64(s.used)+16, int64(s.maxChunk()))
 	size := max(int(want), n)
 	s.buf = make([]T, 0, size)
+	if s.track {
+		if s.chunks == nil {
+			s.chunks = s.chunks0[:0]
+		}
+		s.chunks = append(s.chunks, s.buf[:size])
+	}
+}
+
+// Kinds of node a handle can be assigned to, the low bits of a handle
+// table entry.
+const (
+	hObject uint64 = iota
+	hArray
+	hString
+	hDesc
+	hClass
+	hEnum
+
+	hKindMask = 7
+)
+
+// entry returns the handle table entry of the node s handed out last: its
+// kind, chunk and index. Entries name nodes by place rather than by
+// pointer, so the table (written for every object, array, string and
+// descriptor) costs no write barriers and needs no clearing.
+func entry[T any](s *slab[T], kind uint64) uint64 {
+	return uint64(len(s.chunks)-1)<<32 | uint64(len(s.buf)-1)<<3 | kind
+}
+
+// handle returns the node of entry e.
+func (p *parser) handle(e uint64) Node {
+	c, i := e>>32, uint32(e)>>3
+	switch e & hKindMask {
+	case hObject:
+		return &p.a.objects.chunks[c][i]
+	case hArray:
+		return &p.a.arrays.chunks[c][i]
+	case hString:
+		return &p.a.strings.chunks[c][i]
+	case hDesc:
+		return &p.a.descs.chunks[c][i]
+	case hClass:
+		return &p.a.classes.chunks[c][i]
+	default:
+		return &p.a.enums.chunks[c][i]
+	}
+}
+
+// arenaMark is the number of chunks of each kind of node with handles.
+type arenaMark [6]int
+
+func (a *arena) mark() arenaMark {
+	return arenaMark{len(a.objects.chunks), len(a.arrays.chunks), len(a.strings.chunks), len(a.descs.chunks), len(a.classes.chunks), len(a.enums.chunks)}
+}
+
+// release forgets the chunks of nodes with handles started since m; the
+// next such node starts a new chunk.
+func (a *arena) release(m arenaMark) {
+	forget(&a.objects, m[0])
+	forget(&a.arrays, m[1])
+	forget(&a.strings, m[2])
+	forget(&a.descs, m[3])
+	forget(&a.classes, m[4])
+	forget(&a.enums, m[5])
+}
+
+func forget[T any](s *slab[T], n int) {
+	if len(s.chunks) == n {
+		return
+	}
+	clear(s.chunks[n:])
+	s.chunks = s.chunks[:n]
+	s.used += len(s.buf)
+	s.buf = nil
 }
 
 // text returns raw (modified UTF-8) decoded. Plain ASCII, what class and
@@ -121,6 +201,8 @@ type arena struct {
 	fields  slab[FieldDesc]
 	chains  slab[*ClassDesc]
 	blocks  slab[BlockData]
+	classes slab[Class]
+	enums   slab[Enum]
 	chunks  slab[Chunk]
 }
 
@@ -140,4 +222,12 @@ func (a *arena) init() {
 	a.chains.per = 300
 	a.blocks.per = 1500
 	a.chunks.per = 1500
+	a.classes.per = 4000
+	a.enums.per = 4000
+	a.objects.track = true
+	a.arrays.track = true
+	a.strings.track = true
+	a.descs.track = true
+	a.classes.track = true
+	a.enums.track = true
 }

@@ -109,10 +109,10 @@ func finalError(err error) error {
 }
 
 type parser struct {
-	a       arena
+	a       *arena // pooled with the parser, cleared between parses
 	b       []byte
 	pos     int
-	handles []Node
+	handles []uint64 // handle table: entries made by entry, read by handle
 	opt     Options
 	lim     decode.Limits
 	depth   int
@@ -122,9 +122,8 @@ type parser struct {
 	// rootName is the class name of the top-level object being read, for
 	// error paths; nil until its descriptor is known.
 	rootName []byte
-	// hmax and smax are the most entries the handle table and the stack
-	// have held, which putParser clears.
-	hmax, smax int
+	// smax is the most entries the stack has held, which putParser clears.
+	smax int
 }
 
 // parsers holds the scratch state (handle table and stack)
@@ -133,24 +132,27 @@ var parsers = sync.Pool{New: func() any { return new(parser) }}
 
 func getParser(n int) *parser {
 	p := parsers.Get().(*parser)
+	if p.a == nil {
+		p.a = new(arena)
+	}
 	if p.handles == nil {
 		// Checkpoint streams average a handle per 20-40 bytes.
-		p.handles = make([]Node, 0, min(n/32+16, 1<<16))
+		p.handles = make([]uint64, 0, min(n/32+16, 1<<16))
 	}
 	return p
 }
 
 func putParser(p *parser) {
-	h, st := p.handles, p.stack
-	clear(h[:max(p.hmax, len(h))])
+	h, st, a := p.handles, p.stack, p.a
 	clear(st[:max(p.smax, len(st))])
+	*a = arena{}
 	if cap(h) > 1<<16 {
 		h = nil
 	}
 	if cap(st) > 1<<16 {
 		st = nil
 	}
-	*p = parser{handles: h[:0], stack: st[:0]}
+	*p = parser{handles: h[:0], stack: st[:0], a: a}
 	parsers.Put(p)
 }
 
@@ -230,9 +232,10 @@ func (p *parser) utf(what string) ([]byte, error) {
 	return s, nil
 }
 
-func (p *parser) newHandle(n Node) int32 {
+// newHandle assigns the next handle to the node of the arena entry e.
+func (p *parser) newHandle(e uint64) int32 {
 	h := BaseHandle + int32(len(p.handles))
-	p.handles = append(p.handles, n)
+	p.handles = append(p.handles, e)
 	return h
 }
 
@@ -370,18 +373,36 @@ func (p *parser) object(top bool) (Node, error) {
 	tc := p.b[off]
 	p.pos++
 	switch tc {
-	case TCNull:
-		n := p.a.nulls.new(p)
-		n.Off = int64(off)
-		return n, nil
+	case TCObject:
+		p.depth++
+		if p.depth > p.lim.MaxDepth {
+			return nil, p.tooDeep()
+		}
+		o, err := p.objectBody(off)
+		p.depth--
+		if err != nil {
+			return nil, err
+		}
+		return o, nil
 	case TCReference:
 		return p.ref(off)
+	case TCNull:
+		n := p.allocNull()
+		n.Off = int64(off)
+		return n, nil
 	case TCString, TCLongString:
 		return p.str(off, tc)
-	case TCObject:
-		return p.newObject(off)
 	case TCArray:
-		return p.newArray(off)
+		p.depth++
+		if p.depth > p.lim.MaxDepth {
+			return nil, p.tooDeep()
+		}
+		a, err := p.arrayBody(off)
+		p.depth--
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
 	case TCClassDesc, TCProxyClassDesc:
 		p.pos = off
 		n, _, err := p.classDesc()
@@ -396,7 +417,6 @@ func (p *parser) object(top bool) (Node, error) {
 		}
 		// No saved parser state exists at top level, so the table's
 		// backing array can be reused.
-		p.hmax = max(p.hmax, len(p.handles))
 		p.handles = p.handles[:0]
 		return &Reset{Off: int64(off)}, nil
 	case TCException:
@@ -411,20 +431,27 @@ func (p *parser) object(top bool) (Node, error) {
 
 // ref reads a TC_REFERENCE's handle (the type code at off is read).
 func (p *parser) ref(off int) (*Ref, error) {
+	r, _, err := p.refKind(off)
+	return r, err
+}
+
+// refKind is ref that also returns the kind of node referred to (hObject...).
+func (p *parser) refKind(off int) (*Ref, uint64, error) {
 	if len(p.b)-p.pos < 4 {
-		return nil, p.short(4, "handle")
+		return nil, 0, p.short(4, "handle")
 	}
 	h := binary.BigEndian.Uint32(p.b[p.pos:])
 	p.pos += 4
 	idx := int64(int32(h)) - int64(BaseHandle)
 	if idx < 0 || idx >= int64(len(p.handles)) {
-		return nil, p.err(off, decode.ErrCorrupt, "TC_REFERENCE to handle 0x%X, but only handles 0x%X..0x%X exist", h, BaseHandle, BaseHandle+int32(len(p.handles))-1)
+		return nil, 0, p.err(off, decode.ErrCorrupt, "TC_REFERENCE to handle 0x%X, but only handles 0x%X..0x%X exist", h, BaseHandle, BaseHandle+int32(len(p.handles))-1)
 	}
-	r := p.a.refs.new(p)
+	e := p.handles[idx]
+	r := p.allocRef()
 	r.Off = int64(off)
 	r.Handle = int32(h)
-	r.Target = p.handles[idx]
-	return r, nil
+	r.Target = p.handle(e)
+	return r, e & hKindMask, nil
 }
 
 func (p *parser) str(off int, tc byte) (*String, error) {
@@ -448,10 +475,10 @@ func (p *parser) str(off int, tc byte) (*String, error) {
 			return nil, p.err(off, decode.ErrTooLarge, "TC_LONGSTRING of %d bytes exceeds the limit of %d", n, p.lim.MaxAlloc)
 		}
 	}
-	s := p.a.strings.new(p)
+	s := p.allocString()
 	s.Off = int64(off)
 	s.Long = tc == TCLongString
-	s.Handle = p.newHandle(s)
+	s.Handle = p.newHandle(entry(&p.a.strings, hString))
 	raw, err := p.bytes(n, "string data")
 	if err != nil {
 		return nil, err
@@ -471,16 +498,16 @@ func (p *parser) typeString() (Node, error) {
 	case TCString, TCLongString:
 		return p.str(off, tc)
 	case TCReference:
-		r, err := p.ref(off)
+		r, k, err := p.refKind(off)
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := r.Target.(*String); !ok {
+		if k != hString {
 			return nil, p.err(off, decode.ErrCorrupt, "field type descriptor refers to handle 0x%X, which is not a string", r.Handle)
 		}
 		return r, nil
 	case TCNull:
-		n := p.a.nulls.new(p)
+		n := p.allocNull()
 		n.Off = int64(off)
 		return n, nil
 	}
@@ -498,19 +525,18 @@ func (p *parser) classDesc() (Node, *ClassDesc, error) {
 	}
 	switch tc {
 	case TCNull:
-		n := p.a.nulls.new(p)
+		n := p.allocNull()
 		n.Off = int64(off)
 		return n, nil, nil
 	case TCReference:
-		r, err := p.ref(off)
+		r, k, err := p.refKind(off)
 		if err != nil {
 			return nil, nil, err
 		}
-		cd, ok := r.Target.(*ClassDesc)
-		if !ok {
+		if k != hDesc {
 			return nil, nil, p.err(off, decode.ErrCorrupt, "class descriptor refers to handle 0x%X, which is a %s", r.Handle, KindOf(r.Target))
 		}
-		return r, cd, nil
+		return r, r.Target.(*ClassDesc), nil
 	case TCClassDesc:
 		cd, err := p.newClassDesc(off)
 		if err != nil {
@@ -530,9 +556,13 @@ func (p *parser) classDesc() (Node, *ClassDesc, error) {
 func (p *parser) enter() error {
 	p.depth++
 	if p.depth > p.lim.MaxDepth {
-		return p.err(p.pos, decode.ErrTooLarge, "nesting deeper than %d", p.lim.MaxDepth)
+		return p.tooDeep()
 	}
 	return nil
+}
+
+func (p *parser) tooDeep() error {
+	return p.err(p.pos, decode.ErrTooLarge, "nesting deeper than %d", p.lim.MaxDepth)
 }
 
 // noFields is the (non-nil, empty) field list of a descriptor without fields.
@@ -560,11 +590,11 @@ func (p *parser) classDescBody(off int, name []byte) (*ClassDesc, error) {
 	if err != nil {
 		return nil, err
 	}
-	cd := p.a.descs.new(p)
+	cd := p.allocDesc()
 	cd.Off = int64(off)
 	cd.NameRaw = name
 	cd.SUID = int64(suid)
-	cd.Handle = p.newHandle(cd)
+	cd.Handle = p.newHandle(entry(&p.a.descs, hDesc))
 	if cd.Flags, err = p.u8("class flags"); err != nil {
 		return nil, err
 	}
@@ -640,10 +670,10 @@ func (p *parser) newProxyClassDesc(off int) (*ClassDesc, error) {
 }
 
 func (p *parser) proxyClassDescBody(off int) (*ClassDesc, error) {
-	cd := p.a.descs.new(p)
+	cd := p.allocDesc()
 	cd.Off = int64(off)
 	cd.Proxy = true
-	cd.Handle = p.newHandle(cd)
+	cd.Handle = p.newHandle(entry(&p.a.descs, hDesc))
 	n, err := p.u32("proxy interface count")
 	if err != nil {
 		return nil, err
@@ -698,7 +728,7 @@ func (p *parser) popStack(base int) []Node {
 	if n == 0 {
 		return nil
 	}
-	out := p.a.nodes.take(p, n)
+	out := p.takeNodes(n)
 	copy(out, p.stack[base:])
 	p.truncStack(base)
 	return out
@@ -732,37 +762,100 @@ func (p *parser) hierarchy(cd *ClassDesc) ([]*ClassDesc, error) {
 	return chain, nil
 }
 
-func (p *parser) newObject(off int) (Node, error) {
-	if err := p.enter(); err != nil {
-		return nil, err
+// descRef reads, at p.pos, a TC_REFERENCE to a class descriptor, which is
+// how an object's class is written but the first time. It returns nil
+// (having read nothing) for anything else, including a malformed
+// reference, which classDesc then reads and reports.
+func (p *parser) descRef() (*Ref, *ClassDesc) {
+	q := p.pos
+	if len(p.b)-q < 5 || p.b[q] != TCReference {
+		return nil, nil
 	}
-	o, err := p.objectBody(off)
-	p.depth--
-	if err != nil {
-		return nil, err
+	idx := int64(int32(binary.BigEndian.Uint32(p.b[q+1:]))) - int64(BaseHandle)
+	if idx < 0 || idx >= int64(len(p.handles)) {
+		return nil, nil
 	}
-	return o, nil
+	e := p.handles[idx]
+	if e&hKindMask != hDesc {
+		return nil, nil
+	}
+	cd := &p.a.descs.chunks[e>>32][uint32(e)>>3]
+	r := p.allocRef()
+	r.Off = int64(q)
+	r.Handle = BaseHandle + int32(idx)
+	r.Target = cd
+	p.pos = q + 5
+	return r, cd
 }
 
+// objectBody reads a TC_OBJECT after its type code (at off).
 func (p *parser) objectBody(off int) (*Object, error) {
-	descOff := p.pos
-	desc, cd, err := p.classDesc()
-	if err != nil {
-		return nil, err
-	}
-	if cd == nil {
-		return nil, p.err(descOff, decode.ErrCorrupt, "TC_OBJECT has a null class descriptor")
+	var desc Node
+	r, cd := p.descRef()
+	if cd != nil {
+		desc = r
+	} else {
+		descOff := p.pos
+		var err error
+		if desc, cd, err = p.classDesc(); err != nil {
+			return nil, err
+		}
+		if cd == nil {
+			return nil, p.err(descOff, decode.ErrCorrupt, "TC_OBJECT has a null class descriptor")
+		}
 	}
 	if p.depth == 1 && p.rootName == nil {
 		p.rootName = cd.NameRaw
 	}
-	o := p.a.objects.new(p)
+	o := p.allocObject()
 	o.Off = int64(off)
 	o.Desc = desc
 	o.Class = cd
-	o.Handle = p.newHandle(o)
+	o.Handle = p.newHandle(entry(&p.a.objects, hObject))
 	if cd.Flags&SCExternalizable != 0 {
-		data := p.a.data.take(p, 1)
+		return p.externalizable(o, cd)
+	}
+	chain := cd.chain
+	if chain == nil {
+		var err error
+		if chain, err = p.hierarchy(cd); err != nil {
+			return nil, err
+		}
+	}
+	data := p.takeData(len(chain))
+	o.Data = data
+	for i, c := range chain {
+		d := &data[i]
+		if c.Flags&SCWriteMethod != 0 {
+			if err := p.classData(c, d); err != nil {
+				return nil, err
+			}
+		} else {
+			d.Class = c
+			d.DefaultFields = true
+			if len(c.Fields) > 0 {
+				vals, err := p.fieldValues(c.Fields)
+				if err != nil {
+					return nil, err
+				}
+				d.Values = vals
+			}
+			d.Aborted = p.aborted
+		}
+		if p.aborted {
+			o.Data = data[:i+1]
+			o.Aborted = true
+			break
+		}
+	}
+	return o, nil
+}
+
+// externalizable reads the data of o, whose class cd is Externalizable.
+func (p *parser) externalizable(o *Object, cd *ClassDesc) (*Object, error) {
+	var err error
+	{
+		data := p.takeData(1)
 		d := &data[0]
 		d.Class = cd
 		if cd.Flags&SCBlockData != 0 {
@@ -783,28 +876,11 @@ func (p *parser) objectBody(off int) (*Object, error) {
 		o.Aborted = p.aborted
 		return o, nil
 	}
-	chain, err := p.hierarchy(cd)
-	if err != nil {
-		return nil, err
-	}
-	data := p.a.data.take(p, len(chain))
-	for i, c := range chain {
-		if err := p.classData(c, &data[i]); err != nil {
-			return nil, err
-		}
-		if p.aborted {
-			data = data[:i+1]
-			o.Aborted = true
-			break
-		}
-	}
-	o.Data = data
-	return o, nil
 }
 
 type savedState struct {
 	pos     int
-	handles []Node
+	handles []uint64
 	depth   int
 }
 
@@ -821,7 +897,7 @@ func (p *parser) classData(c *ClassDesc, d *ClassData) error {
 	d.Class = c
 	d.DefaultFields = true
 	if c.Flags&SCWriteMethod == 0 {
-		vals, err := p.fieldValues(c)
+		vals, err := p.fieldValues(c.Fields)
 		d.Values = vals
 		d.Aborted = p.aborted
 		return err
@@ -834,7 +910,7 @@ func (p *parser) classData(c *ClassDesc, d *ClassData) error {
 		return err
 	}
 	st := p.save()
-	vals, err := p.fieldValues(c)
+	vals, err := p.fieldValues(c.Fields)
 	if err == nil && p.aborted {
 		d.Values, d.Aborted = vals, true
 		return nil
@@ -875,12 +951,11 @@ func furthest(a, b error) error {
 // primSizes maps a type code to its primitive's wire size (0: not primitive).
 var primSizes = [256]uint8{'B': 1, 'Z': 1, 'C': 2, 'S': 2, 'I': 4, 'F': 4, 'J': 8, 'D': 8}
 
-func (p *parser) fieldValues(c *ClassDesc) ([]Value, error) {
-	fs := c.Fields
+func (p *parser) fieldValues(fs []FieldDesc) ([]Value, error) {
 	if len(fs) == 0 {
 		return nil, nil
 	}
-	vals := p.a.values.take(p, len(fs))
+	vals := p.takeValues(len(fs))
 	for i := range fs {
 		f := &fs[i]
 		v := &vals[i]
@@ -987,10 +1062,13 @@ func startsContent(c byte) bool { return c >= TCNull && c <= TCEnum && c != TCEn
 // restParses reports whether b[from:] parses as top-level contents, given
 // the current handle table.
 func (p *parser) restParses(from int) bool {
-	q := &parser{b: p.b, pos: from, opt: p.opt, lim: p.lim, budget: p.budget}
-	q.a.init()
-	q.handles = append([]Node(nil), p.handles...)
-	defer func() { p.budget = q.budget }()
+	// q allocates from p's arena, which the handle entries it starts
+	// with refer to. Afterwards the chunks q started are forgotten, so
+	// what it read can be collected.
+	q := &parser{b: p.b, pos: from, opt: p.opt, lim: p.lim, budget: p.budget, a: p.a}
+	q.handles = append([]uint64(nil), p.handles...)
+	m := p.a.mark()
+	defer func() { p.budget = q.budget; p.a.release(m) }()
 	for q.pos < len(q.b) {
 		q.rootName = nil
 		if _, err := q.content(true); err != nil {
@@ -1001,26 +1079,20 @@ func (p *parser) restParses(from int) bool {
 	return true
 }
 
-func (p *parser) newArray(off int) (Node, error) {
-	if err := p.enter(); err != nil {
-		return nil, err
-	}
-	a, err := p.arrayBody(off)
-	p.depth--
-	if err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
 func (p *parser) arrayBody(off int) (*Array, error) {
-	descOff := p.pos
-	desc, cd, err := p.classDesc()
-	if err != nil {
-		return nil, err
-	}
-	if cd == nil {
-		return nil, p.err(descOff, decode.ErrCorrupt, "TC_ARRAY has a null class descriptor")
+	var desc Node
+	r, cd := p.descRef()
+	if cd != nil {
+		desc = r
+	} else {
+		descOff := p.pos
+		var err error
+		if desc, cd, err = p.classDesc(); err != nil {
+			return nil, err
+		}
+		if cd == nil {
+			return nil, p.err(descOff, decode.ErrCorrupt, "TC_ARRAY has a null class descriptor")
+		}
 	}
 	if len(cd.NameRaw) < 2 || cd.NameRaw[0] != '[' {
 		return nil, p.err(int(cd.Off), decode.ErrCorrupt, "array class name %q does not start with '['", cd.NameRaw)
@@ -1028,12 +1100,12 @@ func (p *parser) arrayBody(off int) (*Array, error) {
 	if p.depth == 1 && p.rootName == nil {
 		p.rootName = cd.NameRaw
 	}
-	a := p.a.arrays.new(p)
+	a := p.allocArray()
 	a.Off = int64(off)
 	a.Desc = desc
 	a.Class = cd
 	a.Elem = cd.NameRaw[1]
-	a.Handle = p.newHandle(a)
+	a.Handle = p.newHandle(entry(&p.a.arrays, hArray))
 	n, err := p.u32("array length")
 	if err != nil {
 		return nil, err
@@ -1055,7 +1127,7 @@ func (p *parser) arrayBody(off int) (*Array, error) {
 	if err := p.need(int64(n), "array elements"); err != nil {
 		return nil, err
 	}
-	elems := p.a.nodes.take(p, int(n))
+	elems := p.takeNodes(int(n))
 	for i := range elems {
 		e, err := p.object(false)
 		if err != nil {
@@ -1081,8 +1153,9 @@ func (p *parser) newClass(off int) (Node, error) {
 	if cd == nil {
 		return nil, p.err(descOff, decode.ErrCorrupt, "TC_CLASS has a null class descriptor")
 	}
-	c := &Class{Off: int64(off), Desc: desc, Class: cd}
-	c.Handle = p.newHandle(c)
+	c := p.a.classes.new(p)
+	c.Off, c.Desc, c.Class = int64(off), desc, cd
+	c.Handle = p.newHandle(entry(&p.a.classes, hClass))
 	return c, nil
 }
 
@@ -1095,8 +1168,9 @@ func (p *parser) newEnum(off int) (Node, error) {
 	if cd == nil {
 		return nil, p.err(descOff, decode.ErrCorrupt, "TC_ENUM has a null class descriptor")
 	}
-	e := &Enum{Off: int64(off), Desc: desc, Class: cd}
-	e.Handle = p.newHandle(e)
+	e := p.a.enums.new(p)
+	e.Off, e.Desc, e.Class = int64(off), desc, cd
+	e.Handle = p.newHandle(entry(&p.a.enums, hEnum))
 	noff := p.pos
 	tc, err := p.u8("enum constant name")
 	if err != nil {
