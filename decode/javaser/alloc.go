@@ -8,8 +8,8 @@ import (
 // slab hands out pointers into chunks of T, so a parse makes a few
 // allocations instead of one per node. A chunk is sized for what the rest
 // of the stream is predicted to need (see refill), at most 32 KiB (the Go
-// allocator's small-object limit), so small streams stay small and large
-// ones waste little at the end of their last chunk.
+// allocator's small-object limit, see maxChunk), so small streams stay
+// small and large ones waste little at the end of their last chunk.
 type slab[T any] struct {
 	buf  []T
 	used int // Ts handed out from earlier chunks
@@ -22,10 +22,12 @@ type slab[T any] struct {
 	chunks0 [4][]T
 }
 
-// maxChunk is the number of Ts in 32 KiB.
+// maxChunk is the number of Ts in 32 KiB less the 8-byte header the Go
+// allocator puts before a pointerful object over 512 bytes: a bigger
+// chunk would be a large object, with a span of its own.
 func (s *slab[T]) maxChunk() int {
 	var zero T
-	return max(1, 32<<10/int(unsafe.Sizeof(zero)))
+	return max(1, (32<<10-8)/int(unsafe.Sizeof(zero)))
 }
 
 func (s *slab[T]) new(p *parser) *T {
