@@ -30,6 +30,31 @@ func (s *slab[T]) maxChunk() int {
 	return max(1, (32<<10-8)/int(unsafe.Sizeof(zero)))
 }
 
+func (s *slab[T]) elemSize() int {
+	var zero T
+	return int(unsafe.Sizeof(zero))
+}
+
+// sizeClasses are the Go allocator's size classes from 576 bytes up
+// (internal/runtime/gc); an allocation is rounded up to one.
+var sizeClasses = [...]int{576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792, 2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768}
+
+// fitClass returns n, or more if that many elements of size es still
+// fit the size class a chunk of n is rounded up to (its 8-byte header
+// included), which is allocated and zeroed anyway.
+func fitClass(n, es int) int {
+	b := n*es + 8
+	if b <= 512 || b > 32<<10 {
+		return n
+	}
+	for _, c := range sizeClasses {
+		if c >= b {
+			return (c - 8) / es
+		}
+	}
+	return n
+}
+
 func (s *slab[T]) new(p *parser) *T {
 	if len(s.buf) == cap(s.buf) {
 		s.refill(p, 1)
@@ -73,7 +98,7 @@ func (s *slab[T]) refill(p *parser, n int) {
 	// Kinds of node that crowd the start of a stream (class descriptors)
 	// would be overestimated, so a chunk is at most what was used so far.
 	want = min(want+want/8+4, int64(s.used)+16, int64(s.maxChunk()))
-	size := max(int(want), n)
+	size := fitClass(max(int(want), n), s.elemSize())
 	s.buf = make([]T, 0, size)
 	if s.track {
 		if s.chunks == nil {
