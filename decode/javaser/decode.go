@@ -262,7 +262,7 @@ func (p *parser) stream() (*Stream, error) {
 	if version != StreamVersion {
 		return nil, p.err(2, decode.ErrUnsupported, "expected stream version 5, got %d", version)
 	}
-	s := &Stream{Magic: magic, Version: version}
+	s := &Stream{Magic: magic, Version: version, size: len(p.b)}
 	// Contents are gathered on the stack and copied out once.
 	for i := 0; p.pos < len(p.b); i++ {
 		p.rootName = nil
@@ -455,6 +455,17 @@ func (p *parser) refKind(off int) (*Ref, uint64, error) {
 }
 
 func (p *parser) str(off int, tc byte) (*String, error) {
+	// A complete TC_STRING, the usual case, is read directly.
+	if q := p.pos; tc == TCString && len(p.b)-q >= 2 {
+		if n := int(binary.BigEndian.Uint16(p.b[q:])); len(p.b)-q-2 >= n {
+			s := p.allocString()
+			s.Off = int64(off)
+			s.Handle = p.newHandle(entry(&p.a.strings, hString))
+			s.Raw = p.b[q+2 : q+2+n : q+2+n]
+			p.pos = q + 2 + n
+			return s, nil
+		}
+	}
 	var n int64
 	if tc == TCString {
 		v, err := p.u16("string length")
@@ -977,6 +988,15 @@ func (p *parser) fieldValues(fs []FieldDesc) ([]Value, error) {
 				v.Bits = binary.BigEndian.Uint64(b)
 			}
 			p.pos += sz
+			continue
+		}
+		if q := p.pos; q < len(p.b) && p.b[q] == TCNull && p.budget > 0 {
+			// null, the commonest object value, read directly
+			p.budget--
+			n := p.allocNull()
+			n.Off = int64(q)
+			p.pos = q + 1
+			v.Obj = n
 			continue
 		}
 		n, err := p.object(false)

@@ -12,7 +12,12 @@ import (
 // (spec §3.9). Edited strings and block-data runs are written as the JDK
 // would write them.
 func Encode(s *Stream) ([]byte, error) {
-	return AppendStream(nil, s)
+	var dst []byte
+	if s.size > 0 {
+		// Unedited, a parsed stream encodes to as many bytes as were read.
+		dst = make([]byte, 0, s.size)
+	}
+	return AppendStream(dst, s)
 }
 
 // WriteTo writes the encoded stream to w.

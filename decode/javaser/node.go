@@ -213,6 +213,8 @@ type Stream struct {
 	Magic    uint16
 	Version  uint16
 	Contents []Node
+
+	size int // length of the stream Parse read, a capacity hint for Encode
 }
 
 func (n *Null) Offset() int64      { return n.Off }
