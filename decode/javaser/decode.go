@@ -126,8 +126,8 @@ type parser struct {
 	smax int
 }
 
-// parsers holds the scratch state (handle table and stack)
-// of finished parses for reuse. Nothing in it is part of a result.
+// parsers holds finished parsers for reuse: their handle table, stack and
+// arena struct (emptied: the chunks it handed out belong to the result).
 var parsers = sync.Pool{New: func() any { return new(parser) }}
 
 func getParser(n int) *parser {
@@ -865,28 +865,26 @@ func (p *parser) objectBody(off int) (*Object, error) {
 // externalizable reads the data of o, whose class cd is Externalizable.
 func (p *parser) externalizable(o *Object, cd *ClassDesc) (*Object, error) {
 	var err error
-	{
-		data := p.takeData(1)
-		d := &data[0]
-		d.Class = cd
-		if cd.Flags&SCBlockData != 0 {
-			d.HasAnnotation = true
-			if d.Annotation, err = p.annotation(); err != nil {
-				return nil, err
-			}
-			d.Aborted = p.aborted
-		} else {
-			if d.External, err = p.external(cd); err != nil {
-				return nil, err
-			}
-			if d.External == nil {
-				d.External = []Node{}
-			}
+	data := p.takeData(1)
+	d := &data[0]
+	d.Class = cd
+	if cd.Flags&SCBlockData != 0 {
+		d.HasAnnotation = true
+		if d.Annotation, err = p.annotation(); err != nil {
+			return nil, err
 		}
-		o.Data = data
-		o.Aborted = p.aborted
-		return o, nil
+		d.Aborted = p.aborted
+	} else {
+		if d.External, err = p.external(cd); err != nil {
+			return nil, err
+		}
+		if d.External == nil {
+			d.External = []Node{}
+		}
 	}
+	o.Data = data
+	o.Aborted = p.aborted
+	return o, nil
 }
 
 type savedState struct {
