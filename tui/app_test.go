@@ -322,7 +322,11 @@ func TestCopy(t *testing.T) {
 	b.settle()
 	b.keys("tab")
 	b.selectRow("checkpointDir")
-	b.keys("y", "Y")
+	// One key at a time: each copy is written by its own command, which
+	// bubbletea runs concurrently, so two keys at once may land in either order.
+	b.keys("y")
+	b.waitFor("one copy", func(*Model) bool { return len(osc52Seq.FindAllString(clip.String(), -1)) == 1 })
+	b.keys("Y")
 	b.waitFor("two copies", func(*Model) bool { return len(osc52Seq.FindAllString(clip.String(), -1)) == 2 })
 	var got []string
 	for _, m := range osc52Seq.FindAllStringSubmatch(clip.String(), -1) {
