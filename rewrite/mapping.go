@@ -6,6 +6,13 @@
 //
 // The engine is one: Plan computes every change and the new bytes purely;
 // a dry run prints the plan; Apply writes exactly those bytes.
+//
+// It works on any store.Store (the local disk, HDFS): a checkpoint
+// directory, a backup directory and a journal are each a [Place]. NewPlan,
+// Apply, Resume and Undo are the local-disk forms of NewPlanAt, ApplyAt,
+// ResumeAt and UndoAt. Backups are hard links where the store has them
+// ([store.Linker], same store) and verified copies elsewhere; every write
+// is a temporary file in the same directory, closed durably, then renamed.
 package rewrite
 
 import (
