@@ -70,6 +70,9 @@ func dirURI(uri string) string {
 		return filepath.Dir(uri)
 	}
 	i := strings.Index(uri, "://")
+	if i >= 0 && strings.HasSuffix(uri, "/") && strings.Count(uri[i+3:], "/") > 1 {
+		uri = strings.TrimSuffix(uri, "/") // a directory named with a trailing slash
+	}
 	slash := strings.LastIndex(uri, "/")
 	if i < 0 || slash <= i+2 {
 		return uri
