@@ -20,6 +20,15 @@ type slab[T any] struct {
 	track   bool
 	chunks  [][]T
 	chunks0 [4][]T
+	// keep is set in the arena of a Parser, whose chunks serve parse
+	// after parse: then chunks lists every chunk this parse has handed
+	// out, and the slots past its length, up to len(dirty), hold the
+	// spares, chunks of earlier parses not handed out again yet (nil
+	// where one was dropped). Chunks are then all maxChunk long.
+	keep bool
+	// dirty[i] is how many leading Ts of chunk i may be non-zero (keep
+	// only): the rest of a kept chunk is always zero.
+	dirty []int
 }
 
 // maxChunk is the number of Ts in 32 KiB less the 8-byte header the Go
@@ -55,6 +64,10 @@ func fitClass(n, es int) int {
 	return n
 }
 
+// keptChunkSize is the length of the byte chunks of a Parser's arena
+// (text and block data).
+const keptChunkSize = 32 << 10
+
 func (s *slab[T]) new(p *parser) *T {
 	if len(s.buf) == cap(s.buf) {
 		s.refill(p, 1)
@@ -70,7 +83,7 @@ func (s *slab[T]) take(p *parser, n int) []T {
 		return nil
 	}
 	if cap(s.buf)-len(s.buf) < n {
-		if n > 256 {
+		if n > 256 && (!s.keep || n > s.maxChunk()) {
 			return make([]T, n)
 		}
 		s.refill(p, n)
@@ -85,6 +98,10 @@ func (s *slab[T]) take(p *parser, n int) []T {
 // them so far (at the prior rate for the first chunk), plus an eighth, but
 // at most the number used so far: the total at most doubles per chunk.
 func (s *slab[T]) refill(p *parser, n int) {
+	if s.keep {
+		s.next()
+		return
+	}
 	s.used += len(s.buf)
 	done, left := int64(p.pos), int64(max(len(p.b)-p.pos, 0))
 	var want int64
@@ -170,6 +187,13 @@ func forget[T any](s *slab[T], n int) {
 	if len(s.chunks) == n {
 		return
 	}
+	if s.keep {
+		// The chunks become spares again: the next such node starts
+		// chunk n, which is cleared where the look-ahead wrote it.
+		s.end()
+		s.chunks = s.chunks[:n]
+		return
+	}
 	clear(s.chunks[n:])
 	s.chunks = s.chunks[:n]
 	s.used += len(s.buf)
@@ -184,14 +208,7 @@ func (p *parser) text(raw []byte) string {
 	if len(raw) == 0 || !plainASCII(raw) {
 		return DecodeMUTF8(raw)
 	}
-	t := p.a.text
-	if cap(t)-len(t) < len(raw) {
-		t = make([]byte, 0, max(len(raw), min(max(2*cap(t), 256), 8<<10)))
-	}
-	n := len(t)
-	t = append(t, raw...)
-	p.a.text = t
-	return unsafe.String(&t[n], len(raw))
+	return p.textString(raw)
 }
 
 // plainASCII reports whether b has no NUL and no byte above 0x7F, so its
@@ -213,8 +230,10 @@ func plainASCII(b []byte) bool {
 	return true
 }
 
-// arena holds the slabs of one parse.
+// arena holds the slabs of one parse, or of every parse of a Parser.
 type arena struct {
+	// text is the current byte chunk: names, and in a Parser's arena
+	// block-data runs of several records too.
 	text    []byte
 	objects slab[Object]
 	strings slab[String]
@@ -231,6 +250,13 @@ type arena struct {
 	classes slab[Class]
 	enums   slab[Enum]
 	chunks  slab[Chunk]
+
+	// keep marks the arena of a Parser (see slab.keep). Its byte chunks
+	// are texts, the first ntexts of them handed out by this parse.
+	keep   bool
+	texts  [][]byte
+	ntexts int
+	stream Stream // the Stream a Parser returns
 }
 
 // init sets the priors: stream bytes per node of each kind, as measured

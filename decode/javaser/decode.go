@@ -35,13 +35,9 @@ func Parse(b []byte) (*Stream, error) { return Options{}.Parse(b) }
 // *decode.Error with Format "javaser", the byte offset of the failing
 // structure and the object path being read.
 func (o Options) Parse(b []byte) (*Stream, error) {
-	p := getParser(len(b))
-	p.b, p.opt, p.lim = b, o, o.Limits.OrDefault()
-	p.budget = 64*int64(len(b)) + 1<<20
+	p := getParser()
 	p.a.init()
-	if p.opt.NoDefaultFields == nil {
-		p.opt.NoDefaultFields = builtinNoDefaultFields
-	}
+	p.start(b, o)
 	s, err := p.stream()
 	putParser(p)
 	if err != nil {
@@ -130,22 +126,38 @@ type parser struct {
 // arena struct (emptied: the chunks it handed out belong to the result).
 var parsers = sync.Pool{New: func() any { return new(parser) }}
 
-func getParser(n int) *parser {
+func getParser() *parser {
 	p := parsers.Get().(*parser)
 	if p.a == nil {
 		p.a = new(arena)
 	}
-	if p.handles == nil {
-		// Checkpoint streams average a handle per 20-40 bytes.
-		p.handles = make([]uint64, 0, min(n/32+16, 1<<16))
-	}
 	return p
 }
 
+// start sets p up to parse b with o.
+func (p *parser) start(b []byte, o Options) {
+	p.b, p.opt, p.lim = b, o, o.Limits.OrDefault()
+	p.budget = 64*int64(len(b)) + 1<<20
+	if p.opt.NoDefaultFields == nil {
+		p.opt.NoDefaultFields = builtinNoDefaultFields
+	}
+	if p.handles == nil {
+		// Checkpoint streams average a handle per 20-40 bytes.
+		p.handles = make([]uint64, 0, min(len(b)/32+16, 1<<16))
+	}
+}
+
 func putParser(p *parser) {
+	*p.a = arena{}
+	p.scrub()
+	parsers.Put(p)
+}
+
+// scrub empties p after a parse, keeping its handle table, stack (both
+// unless grown large) and arena.
+func (p *parser) scrub() {
 	h, st, a := p.handles, p.stack, p.a
 	clear(st[:max(p.smax, len(st))])
-	*a = arena{}
 	if cap(h) > 1<<16 {
 		h = nil
 	}
@@ -153,7 +165,6 @@ func putParser(p *parser) {
 		st = nil
 	}
 	*p = parser{handles: h[:0], stack: st[:0], a: a}
-	parsers.Put(p)
 }
 
 func (p *parser) err(off int, kind error, detail string, args ...any) error {
@@ -262,7 +273,13 @@ func (p *parser) stream() (*Stream, error) {
 	if version != StreamVersion {
 		return nil, p.err(2, decode.ErrUnsupported, "expected stream version 5, got %d", version)
 	}
-	s := &Stream{Magic: magic, Version: version, size: len(p.b)}
+	var s *Stream
+	if p.a.keep {
+		s = &p.a.stream
+		*s = Stream{Magic: magic, Version: version, size: len(p.b)}
+	} else {
+		s = &Stream{Magic: magic, Version: version, size: len(p.b)}
+	}
 	// Contents are gathered on the stack and copied out once.
 	for i := 0; p.pos < len(p.b); i++ {
 		p.rootName = nil
@@ -274,7 +291,11 @@ func (p *parser) stream() (*Stream, error) {
 		p.aborted = false
 	}
 	if len(p.stack) > 0 {
-		s.Contents = make([]Node, len(p.stack))
+		if p.a.keep {
+			s.Contents = p.takeNodes(len(p.stack))
+		} else {
+			s.Contents = make([]Node, len(p.stack))
+		}
 		copy(s.Contents, p.stack)
 	}
 	return s, nil
@@ -318,7 +339,7 @@ func (p *parser) blockData() (*BlockData, error) {
 		q += hdr + n
 	}
 	if records > 1 {
-		bd.Data = make([]byte, 0, total)
+		bd.Data = p.byteRun(total)
 	}
 	bd.Chunks = p.a.chunks.take(p, records)[:0]
 	for p.pos < len(p.b) {
