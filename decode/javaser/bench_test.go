@@ -36,6 +36,23 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
+// BenchmarkParserReuse is BenchmarkParse with one Parser reused for
+// every payload, each tree dropped before the next parse.
+func BenchmarkParserReuse(b *testing.B) {
+	payloads, total := realPayloads(b)
+	var p javaser.Parser
+	b.SetBytes(total)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		for _, in := range payloads {
+			if _, err := p.Parse(in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
 // BenchmarkEncode measures re-encoding throughput on the same payloads.
 func BenchmarkEncode(b *testing.B) {
 	payloads, total := realPayloads(b)
