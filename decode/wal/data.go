@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/decode/javaser"
@@ -43,11 +44,22 @@ type DataSummary struct {
 // SummarizeData summarises the payload of one receiver data record. It
 // never fails: what does not parse as Java serialization is DataOpaque. The
 // result aliases payload.
-func SummarizeData(payload []byte) DataSummary {
+func SummarizeData(payload []byte) DataSummary { return summarizeData(payload, nil) }
+
+// summarizeData is SummarizeData, parsing with p unless p is nil. The
+// summary's Stream is then valid until p's next parse; its other fields
+// do not depend on the tree.
+func summarizeData(payload []byte, p *javaser.Parser) DataSummary {
 	if len(payload) < 2 || payload[0] != 0xAC || payload[1] != 0xED {
 		return DataSummary{Format: DataOpaque}
 	}
-	s, err := javaser.Parse(payload)
+	var s *javaser.Stream
+	var err error
+	if p != nil {
+		s, err = p.Parse(payload)
+	} else {
+		s, err = javaser.Parse(payload)
+	}
 	if err != nil {
 		return DataSummary{Format: DataOpaque, Err: err}
 	}
@@ -65,7 +77,8 @@ func SummarizeData(payload []byte) DataSummary {
 		c := className(n)
 		if !seen[c] {
 			seen[c] = true
-			sum.Classes = append(sum.Classes, c)
+			// A copy: a class name can be text of the tree, which p reuses.
+			sum.Classes = append(sum.Classes, strings.Clone(c))
 		}
 	}
 	slices.Sort(sum.Classes)
@@ -88,9 +101,10 @@ type DataRecord struct {
 // returns the records read before it.
 func ReadDataLog(r io.Reader) ([]DataRecord, *Tail, error) {
 	var out []DataRecord
+	var p javaser.Parser // each record's tree is dropped before the next
 	rd := NewReader(r)
 	for rd.Next() {
-		sum := SummarizeData(rd.Record())
+		sum := summarizeData(rd.Record(), &p)
 		sum.Stream = nil
 		var de *decode.Error
 		if errors.As(sum.Err, &de) {

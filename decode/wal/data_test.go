@@ -2,6 +2,8 @@ package wal_test
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/sparkckpt/sparkckpt/decode"
@@ -136,4 +138,33 @@ func TestReadDataLogTorn(t *testing.T) {
 	assert.Equal(t, wal.DataOpaque, recs[2].Format)
 	de := requirePositioned(t, recs[2].Err, len(bad), decode.ErrCorrupt)
 	assert.Equal(t, int64(11890+4+4), de.Offset)
+}
+
+// TestReadDataLogMixedClasses: ReadDataLog parses its records with one
+// reused javaser.Parser; each summary must still be SummarizeData's,
+// class names included, when records of other classes follow.
+func TestReadDataLogMixedClasses(t *testing.T) {
+	files, err := filepath.Glob("../../fixtures/generated/*.ser")
+	require.NoError(t, err)
+	require.Greater(t, len(files), 10)
+	var log []byte
+	var payloads [][]byte
+	for _, f := range append(files, files...) {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		payloads = append(payloads, b)
+		log = wal.AppendRecord(log, b)
+	}
+	recs, tail, err := wal.ReadDataLog(bytes.NewReader(log))
+	require.NoError(t, err)
+	assert.Nil(t, tail)
+	require.Len(t, recs, len(payloads))
+	classes := 0
+	for i, r := range recs {
+		want := wal.SummarizeData(payloads[i])
+		want.Stream = nil
+		assert.Equal(t, want, r.DataSummary, "record %d (%s)", i, files[i%len(files)])
+		classes += len(r.Classes)
+	}
+	assert.Greater(t, classes, 2*len(files), "records of several classes")
 }
