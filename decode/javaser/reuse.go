@@ -28,8 +28,9 @@ const MaxParserRetain = 16 << 20
 // it grows beyond 64 Ki entries) and the last tree (so the last input):
 // whatever it has parsed before, that is all it keeps.
 //
-// The zero value is ready to use. A Parser is not safe for concurrent
-// use: give each goroutine its own.
+// The zero value is ready to use. A Parser must not be copied after its
+// first use (a copy would share its memory). It is not safe for
+// concurrent use: give each goroutine its own.
 type Parser struct {
 	// Options apply to every Parse; they may be changed between calls.
 	Options Options
