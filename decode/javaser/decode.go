@@ -820,21 +820,28 @@ func (p *parser) descRef() (*Ref, *ClassDesc) {
 	return r, cd
 }
 
+// bodyDesc reads the class descriptor of a TC_OBJECT or TC_ARRAY (what):
+// a back-reference read inline, else a full descriptor, which must not be null.
+func (p *parser) bodyDesc(what string) (Node, *ClassDesc, error) {
+	if r, cd := p.descRef(); cd != nil {
+		return r, cd, nil
+	}
+	descOff := p.pos
+	desc, cd, err := p.classDesc()
+	if err != nil {
+		return nil, nil, err
+	}
+	if cd == nil {
+		return nil, nil, p.err(descOff, decode.ErrCorrupt, what+" has a null class descriptor")
+	}
+	return desc, cd, nil
+}
+
 // objectBody reads a TC_OBJECT after its type code (at off).
 func (p *parser) objectBody(off int) (*Object, error) {
-	var desc Node
-	r, cd := p.descRef()
-	if cd != nil {
-		desc = r
-	} else {
-		descOff := p.pos
-		var err error
-		if desc, cd, err = p.classDesc(); err != nil {
-			return nil, err
-		}
-		if cd == nil {
-			return nil, p.err(descOff, decode.ErrCorrupt, "TC_OBJECT has a null class descriptor")
-		}
+	desc, cd, err := p.bodyDesc("TC_OBJECT")
+	if err != nil {
+		return nil, err
 	}
 	if p.depth == 1 && p.rootName == nil {
 		p.rootName = cd.NameRaw
@@ -1119,19 +1126,9 @@ func (p *parser) restParses(from int) bool {
 }
 
 func (p *parser) arrayBody(off int) (*Array, error) {
-	var desc Node
-	r, cd := p.descRef()
-	if cd != nil {
-		desc = r
-	} else {
-		descOff := p.pos
-		var err error
-		if desc, cd, err = p.classDesc(); err != nil {
-			return nil, err
-		}
-		if cd == nil {
-			return nil, p.err(descOff, decode.ErrCorrupt, "TC_ARRAY has a null class descriptor")
-		}
+	desc, cd, err := p.bodyDesc("TC_ARRAY")
+	if err != nil {
+		return nil, err
 	}
 	if len(cd.NameRaw) < 2 || cd.NameRaw[0] != '[' {
 		return nil, p.err(int(cd.Off), decode.ErrCorrupt, "array class name %q does not start with '['", cd.NameRaw)
