@@ -16,20 +16,8 @@ import (
 // anything that does not must fail with a positioned *decode.Error.
 // Seeds: the generated fixtures and, when present, real Spark files.
 func FuzzParse(f *testing.F) {
-	for _, pattern := range []string{"../../fixtures/generated/*", "../../../shared/fixtures-real/*/checkpoint/checkpoint-*", "../../../shared/fixtures-real/*/checkpoint/*/rdd-*/part-00000"} {
-		files, _ := filepath.Glob(pattern)
-		for i, p := range files {
-			if i >= 8 {
-				break
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				continue
-			}
-			if d, _, _, err := codec.Decompress(b); err == nil {
-				f.Add(d)
-			}
-		}
+	for _, d := range fuzzSeeds() {
+		f.Add(d)
 	}
 	f.Add([]byte{0xAC, 0xED, 0x00, 0x05, 0x70})
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -51,4 +39,27 @@ func FuzzParse(f *testing.F) {
 		javaser.Dump(&bytes.Buffer{}, s, javaser.DumpOptions{})
 		javaser.JSON(s)
 	})
+}
+
+// fuzzSeeds are the decompressed streams of the generated fixtures and,
+// when present, of real Spark checkpoint and RDD part files (up to 8 per
+// pattern).
+func fuzzSeeds() [][]byte {
+	var seeds [][]byte
+	for _, pattern := range []string{"../../fixtures/generated/*", "../../../shared/fixtures-real/*/checkpoint/checkpoint-*", "../../../shared/fixtures-real/*/checkpoint/*/rdd-*/part-00000"} {
+		files, _ := filepath.Glob(pattern)
+		for i, p := range files {
+			if i >= 8 {
+				break
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				continue
+			}
+			if d, _, _, err := codec.Decompress(b); err == nil {
+				seeds = append(seeds, d)
+			}
+		}
+	}
+	return seeds
 }

@@ -189,22 +189,7 @@ func TestParserOptions(t *testing.T) {
 // FuzzParserReuse parses two inputs, then the first again, with one
 // Parser: each outcome must be a fresh Parse's.
 func FuzzParserReuse(f *testing.F) {
-	var seeds [][]byte
-	for _, pattern := range []string{"../../fixtures/generated/*", "../../../shared/fixtures-real/*/checkpoint/checkpoint-*", "../../../shared/fixtures-real/*/checkpoint/*/rdd-*/part-00000"} {
-		files, _ := filepath.Glob(pattern)
-		for i, p := range files {
-			if i >= 8 {
-				break
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				continue
-			}
-			if d, _, _, err := codec.Decompress(b); err == nil {
-				seeds = append(seeds, d)
-			}
-		}
-	}
+	seeds := fuzzSeeds()
 	for i := range seeds {
 		f.Add(seeds[i], seeds[(i+1)%len(seeds)])
 	}
