@@ -141,7 +141,10 @@ func ApplyAt(p *Plan, mp *Mapper, backup Place, h *Hooks) (string, error) {
 		}
 		return "", fmt.Errorf("backup directory: %w", err)
 	}
-	if err := backup.Store.MkdirAll(backup.Name, 0o700); err != nil {
+	if err := backup.Store.MkdirAll(store.Dir(backup.Name), 0o755); err != nil {
+		return "", fmt.Errorf("backup directory: %w", err)
+	}
+	if err := backup.Store.MkdirAll(backup.Name, 0o700); err != nil { // the originals may be private
 		return "", fmt.Errorf("backup directory: %w", err)
 	}
 	id := make([]byte, 8)
