@@ -9,14 +9,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/sparkckpt/sparkckpt/fixtures/tree"
-
 	"github.com/sparkckpt/sparkckpt/decode/crcfile"
+	"github.com/sparkckpt/sparkckpt/fixtures/tree"
+	"github.com/sparkckpt/sparkckpt/rewrite"
+	"github.com/sparkckpt/sparkckpt/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -35,7 +35,7 @@ func withoutLeftovers(m map[string][]byte) map[string][]byte {
 	out := map[string][]byte{}
 	for k, v := range m {
 		base := filepath.Base(k)
-		if strings.HasPrefix(base, ".sparkckpt-tmp-") || base == ".sparkckpt-rewrite-in-progress" {
+		if store.IsTemp(base) || base == rewrite.MarkerName {
 			continue
 		}
 		out[k] = v

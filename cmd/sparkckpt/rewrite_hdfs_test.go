@@ -188,10 +188,7 @@ func TestRewriteCrashHDFS(t *testing.T) {
 			require.Equal(t, 0, code, errs)
 			cmd := exec.Command(bin, "rewrite", work, "--from", c.from, "--to", to, "--apply", "--backup-dir", work+".bak")
 			kill(cmd)
-			for rel, b := range snapshotURI(t, work) {
-				if store.IsTemp(path.Base(rel)) || path.Base(rel) == rewrite.MarkerName {
-					continue
-				}
+			for rel, b := range withoutLeftovers(snapshotURI(t, work)) {
 				assert.True(t, bytes.Equal(b, orig[rel]) || bytes.Equal(b, want[rel]), "%s: %s is neither original nor rewritten", name, rel)
 			}
 			jpath := work + ".bak/" + rewrite.JournalName
@@ -201,9 +198,7 @@ func TestRewriteCrashHDFS(t *testing.T) {
 			_, err = jp.Store.Stat(jp.Name)
 			st.Close()
 			if errors.Is(err, fs.ErrNotExist) {
-				got := snapshotURI(t, work)
-				delete(got, rewrite.MarkerName) // written right after the journal: absent here
-				assert.Empty(t, tree.Diff(orig, withoutTemps(got)), "%s: killed before the journal: nothing changed", name)
+				assert.Empty(t, tree.Diff(orig, withoutLeftovers(snapshotURI(t, work))), "%s: killed before the journal: nothing changed", name)
 				return
 			}
 			require.NoError(t, err)
@@ -220,89 +215,4 @@ func TestRewriteCrashHDFS(t *testing.T) {
 	}
 	t.Logf("%d interrupted rewrites on HDFS, all completed or rolled back", runs)
 	assert.GreaterOrEqual(t, runs, 20)
-}
-
-// withoutTemps drops sparkckpt's temporary files.
-func withoutTemps(m map[string][]byte) map[string][]byte {
-	out := map[string][]byte{}
-	for k, v := range m {
-		if !store.IsTemp(path.Base(k)) {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-// TestStructuredRewriteOnHDFS rewrites the file source log of a generated
-// Structured Streaming checkpoint (compact files included) where it lives
-// on the test HDFS, .crc sidecars present as Hadoop's LocalFileSystem
-// left them: the result is byte for byte the local rewrite's, sidecars
-// regenerated, and --undo restores every original; with real fixtures,
-// a file sink given with --sink too.
-func TestStructuredRewriteOnHDFS(t *testing.T) {
-	hdfsEnv(t)
-	srv := startHDFS(t)
-	to := srv.URI()
-	gen := structgenTree(t)
-	dst := putTree(t, gen, to+"/user/spark/agg")
-	orig := snapshotURI(t, dst)
-	require.Equal(t, tree.Snapshot(t, gen), orig)
-
-	from := "hdfs://namenode:8020/data"
-	code, out, errs := runCLI("rewrite", gen, "--from", from, "--to", to+"/data", "--apply", "--backup-dir", gen+".bak")
-	require.Equal(t, 0, code, "%s%s", out, errs)
-	want := tree.Snapshot(t, gen)
-	require.NotEmpty(t, tree.Diff(orig, want))
-
-	code, out, errs = runCLI("rewrite", "--json", dst, "--from", from, "--to", to+"/data", "--apply")
-	require.Equal(t, 0, code, "%s%s", out, errs)
-	var res struct {
-		Journal string
-		Files   []struct{ File, Kind string }
-	}
-	require.NoError(t, json.Unmarshal([]byte(out), &res))
-	kinds := map[string]int{}
-	for _, f := range res.Files {
-		kinds[f.Kind]++
-	}
-	assert.Greater(t, kinds[rewrite.KindSourceLog], 1, "%v", kinds)
-	assert.Equal(t, kinds[rewrite.KindSourceLog], kinds[rewrite.KindCRC], "every rewritten log's sidecar is regenerated")
-	assert.Empty(t, tree.Diff(want, snapshotURI(t, dst)))
-	code, out, _ = runCLI("check", dst, "--expect-fs", to)
-	assert.Equal(t, 0, code, out)
-
-	code, out, errs = runCLI("rewrite", "--undo", res.Journal)
-	require.Equal(t, 0, code, "%s%s", out, errs)
-	assert.Empty(t, tree.Diff(orig, snapshotURI(t, dst)))
-
-	// A real Spark 2.0 query with a file sink (testdata/script/structured_rewrite.txtar on HDFS).
-	realDir := filepath.Join(repoDir(), "..", "shared", "fixtures-real", "peter-32-hellospark")
-	if _, err := os.Stat(realDir); err != nil {
-		if os.Getenv("SPARKCKPT_REQUIRE_FIXTURES") != "" {
-			t.Fatalf("real fixtures required: %v", err)
-		}
-		t.Skipf("real fixtures not present (%v): the file sink part is skipped", err)
-	}
-	local := tree.Copy(t, realDir)
-	hd := putTree(t, realDir, to+"/user/spark/hello")
-	horig := snapshotURI(t, hd)
-	args := []string{"--sink", "output", "--from", "file:///Users/peterjmyers/bids/HelloSpark", "--to", to + "/hello", "--apply"}
-	run := func(dir string, extra ...string) {
-		t.Helper()
-		a := append([]string{"rewrite", dir + "/checkpoint"}, args...)
-		a[3] = dir + "/output"
-		code, out, errs := runCLI(append(a, extra...)...)
-		require.Equal(t, 0, code, "%s%s", out, errs)
-	}
-	run(local, "--backup-dir", filepath.Join(t.TempDir(), "bak"))
-	run(hd)
-	lwant := tree.Snapshot(t, local)
-	hgot := snapshotURI(t, hd)
-	for rel := range hgot {
-		if strings.Contains(rel, ".sparkckpt-backup-") { // the journals, beside each directory
-			delete(hgot, rel)
-		}
-	}
-	assert.Empty(t, tree.Diff(lwant, hgot))
-	assert.NotEmpty(t, tree.Diff(horig, hgot), "the sink and source logs changed")
 }
