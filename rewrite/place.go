@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sparkckpt/sparkckpt/decode/check"
 	"github.com/sparkckpt/sparkckpt/store"
 )
 
@@ -42,7 +43,7 @@ func LocalPlace(p string) (Place, error) {
 
 // Join returns the place of rel (slash-separated) under pl.
 func (pl Place) Join(rel string) Place {
-	return Place{Store: pl.Store, Name: store.Join(pl.Name, rel), URI: joinURI(pl.URI, rel)}
+	return Place{Store: pl.Store, Name: store.Join(pl.Name, rel), URI: check.JoinPath(pl.URI, rel)}
 }
 
 // Dir returns the directory containing pl.
@@ -52,17 +53,6 @@ func (pl Place) Dir() Place {
 
 // Base is the last element of pl's name.
 func (pl Place) Base() string { return path.Base(pl.Name) }
-
-// joinURI appends rel to a local path or a URI.
-func joinURI(uri, rel string) string {
-	if rel == "" || rel == "." {
-		return uri
-	}
-	if isLocalPath(uri) {
-		return filepath.Join(uri, filepath.FromSlash(rel))
-	}
-	return strings.TrimSuffix(uri, "/") + "/" + rel
-}
 
 // dirURI is the parent of a local path or a URI's path.
 func dirURI(uri string) string {

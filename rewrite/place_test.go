@@ -10,8 +10,8 @@ func TestPlaceURIs(t *testing.T) {
 		{"hdfs://nn:8020/ckpt/", "a/b", "hdfs://nn:8020/ckpt/a/b", "hdfs://nn:8020/"},
 		{"hdfs://nn:8020/", "ckpt", "hdfs://nn:8020/ckpt", "hdfs://nn:8020/"},
 	} {
-		if got := joinURI(c.uri, c.rel); got != c.join {
-			t.Errorf("joinURI(%q, %q) = %q, want %q", c.uri, c.rel, got, c.join)
+		if got := (Place{URI: c.uri}).Join(c.rel).URI; got != c.join {
+			t.Errorf("Place{URI: %q}.Join(%q).URI = %q, want %q", c.uri, c.rel, got, c.join)
 		}
 		if got := dirURI(c.uri); got != c.dir {
 			t.Errorf("dirURI(%q) = %q, want %q", c.uri, got, c.dir)

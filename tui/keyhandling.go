@@ -3,12 +3,10 @@ package tui
 // Key and mouse handling: what each key does in each mode.
 
 import (
-	"path/filepath"
-	"strings"
-
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/sparkckpt/sparkckpt/decode/check"
 	"github.com/sparkckpt/sparkckpt/decode/javaser"
 )
 
@@ -284,7 +282,7 @@ func (m *Model) copySelected(asPath bool) tea.Cmd {
 		if asPath {
 			return copyCmd(m.opts.Clipboard, "the relative path", e.rel)
 		}
-		return copyCmd(m.opts.Clipboard, "the file path", m.filePath(e.rel))
+		return copyCmd(m.opts.Clipboard, "the file path", check.JoinPath(m.opts.Root, e.rel))
 	}
 	t := m.tree()
 	if t == nil {
@@ -449,13 +447,4 @@ func (m *Model) moveCursor(msg tea.KeyMsg, c lineCursor) bool {
 		return false
 	}
 	return true
-}
-
-// filePath names the file rel of the browsed directory as a user would
-// type it: under Root as given, or under the URI for a remote store.
-func (m *Model) filePath(rel string) string {
-	if strings.Contains(m.opts.Root, "://") {
-		return strings.TrimSuffix(m.opts.Root, "/") + "/" + rel
-	}
-	return filepath.Join(m.opts.Root, filepath.FromSlash(rel))
 }

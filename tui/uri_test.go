@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/sparkckpt/sparkckpt/decode/check"
 )
 
 func TestJudge(t *testing.T) {
@@ -77,6 +78,8 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+// TestFilePath: the file path the browser copies (check.JoinPath under Root)
+// is a local path as given, or keeps an hdfs:// URI's authority.
 func TestFilePath(t *testing.T) {
 	for _, c := range []struct{ root, rel, want string }{
 		{"ckpt", "receivedBlockMetadata/log-1", "ckpt/receivedBlockMetadata/log-1"},
@@ -84,9 +87,8 @@ func TestFilePath(t *testing.T) {
 		{"hdfs://nn:8020/user/spark/ckpt", "rdd-7/part-00000", "hdfs://nn:8020/user/spark/ckpt/rdd-7/part-00000"},
 		{"hdfs://nn:8020/", "checkpoint-1", "hdfs://nn:8020/checkpoint-1"},
 	} {
-		m := &Model{opts: Options{Root: c.root}}
-		if got := m.filePath(c.rel); got != c.want {
-			t.Errorf("filePath(%q, %q) = %q, want %q", c.root, c.rel, got, c.want)
+		if got := check.JoinPath(c.root, c.rel); got != c.want {
+			t.Errorf("JoinPath(%q, %q) = %q, want %q", c.root, c.rel, got, c.want)
 		}
 	}
 }
