@@ -110,9 +110,6 @@ func InProgressAt(dir Place) (string, bool) {
 
 // Apply is ApplyAt with the backup directory on the local disk.
 func Apply(p *Plan, mp *Mapper, backupDir string, h *Hooks) (string, error) {
-	if len(p.Files) == 0 {
-		return "", nil
-	}
 	b, err := LocalPlace(backupDir)
 	if err != nil {
 		return "", err
@@ -246,7 +243,7 @@ func Resume(jpath string, h *Hooks) error {
 // ResumeAt completes an interrupted rewrite from its journal jpath;
 // open resolves the checkpoint directory the journal names.
 func ResumeAt(jpath Place, open Opener, h *Hooks) error {
-	j, err := ReadJournalAt(jpath)
+	j, root, err := openJournal(jpath, open)
 	if err != nil {
 		return err
 	}
@@ -254,10 +251,6 @@ func ResumeAt(jpath Place, open Opener, h *Hooks) error {
 		return fmt.Errorf("%s: this rewrite was undone", jpath.URI)
 	}
 	mp, err := NewMapper(j.Mappings)
-	if err != nil {
-		return err
-	}
-	root, err := open(j.Root)
 	if err != nil {
 		return err
 	}
@@ -281,11 +274,7 @@ func Undo(jpath string, h *Hooks) error {
 // the original nor the rewritten version is left alone and reported.
 // open resolves the checkpoint directory the journal names.
 func UndoAt(jpath Place, open Opener, h *Hooks) error {
-	j, err := ReadJournalAt(jpath)
-	if err != nil {
-		return err
-	}
-	root, err := open(j.Root)
+	j, root, err := openJournal(jpath, open)
 	if err != nil {
 		return err
 	}
@@ -356,6 +345,17 @@ func finish(j *Journal, root, jpath Place, state string, h *Hooks) error {
 	}
 	h.step("done")
 	return nil
+}
+
+// openJournal reads the journal at jpath and opens the checkpoint
+// directory it names.
+func openJournal(jpath Place, open Opener) (*Journal, Place, error) {
+	j, err := ReadJournalAt(jpath)
+	if err != nil {
+		return nil, Place{}, err
+	}
+	root, err := open(j.Root)
+	return j, root, err
 }
 
 // ReadJournal reads a journal file on the local disk.
