@@ -16,37 +16,8 @@ import (
 // the same arena and then forgets the chunks it started. Handles assigned
 // before, during and after that look-ahead must still name the right nodes.
 func TestHandlesAfterLookahead(t *testing.T) {
-	fx, err := os.ReadFile("../../fixtures/generated/grammar-externalizable-v1.ser")
-	require.NoError(t, err)
-	// The fixture's first content, a Model$Ext with protocol-1 data, ends
-	// at 0x9c; it assigns handles 0x7e0000..0x7e0005 (0x7e0002 is the
-	// Model$Leaf descriptor). Enough strings and objects follow that the
-	// look-ahead starts new chunks of both (but fewer than 11631 bytes:
-	// the external data has "t\x2d\x6f" at 0x3b, which a longer stream
-	// would make a string).
-	b := append([]byte(nil), fx[:0x9c]...)
 	const n = 400
-	next := int32(0x7e0006)
-	var offs []int
-	for i := range n {
-		offs = append(offs, len(b))
-		s := fmt.Sprintf("s%d", i)
-		b = append(b, TCString, 0, byte(len(s)))
-		b = append(b, s...)
-		// A Model$Leaf whose class descriptor is a reference.
-		b = append(b, TCObject, TCReference)
-		b = binary.BigEndian.AppendUint32(b, 0x7e0002)
-		b = append(b, TCNull)
-		next += 2
-	}
-	// References to every string and object read after the look-ahead,
-	// then to the descriptor read before it.
-	var refOffs []int
-	for h := int32(0x7e0006); h < next; h++ {
-		refOffs = append(refOffs, len(b))
-		b = append(b, TCReference)
-		b = binary.BigEndian.AppendUint32(b, uint32(h))
-	}
+	b, offs, refOffs := buildLookahead(t, n)
 	descAt := len(b)
 	b = append(b, TCReference)
 	b = binary.BigEndian.AppendUint32(b, 0x7e0002)
@@ -79,4 +50,35 @@ func TestHandlesAfterLookahead(t *testing.T) {
 	assert.Equal(t, int64(descAt), d.Off)
 	assert.Equal(t, "sparkckpt.fixtures.Model$Leaf", ResolveDesc(d).Name())
 	assert.Equal(t, int64(0x3f), d.Target.Offset())
+}
+
+// buildLookahead builds a stream whose protocol-1 Externalizable data is
+// delimited by a look-ahead over the rest. The fixture's first content, a
+// Model$Ext with protocol-1 data, ends at 0x9c; it assigns handles
+// 0x7e0000..0x7e0005 (0x7e0002 is the Model$Leaf descriptor). Then n
+// strings, each followed by a Model$Leaf whose class descriptor is a
+// reference, and references to every one of them. For n up to a few
+// hundred the look-ahead starts new chunks of both (but the stream stays
+// under 11631 bytes: the external data has "t\x2d\x6f" at 0x3b, which a
+// longer stream would make a string). It returns the stream and the
+// offsets of the strings and of the references.
+func buildLookahead(t *testing.T, n int) (b []byte, strOffs, refOffs []int) {
+	fx, err := os.ReadFile("../../fixtures/generated/grammar-externalizable-v1.ser")
+	require.NoError(t, err)
+	b = append([]byte(nil), fx[:0x9c]...)
+	for i := range n {
+		strOffs = append(strOffs, len(b))
+		s := fmt.Sprintf("s%d", i)
+		b = append(b, TCString, 0, byte(len(s)))
+		b = append(b, s...)
+		b = append(b, TCObject, TCReference)
+		b = binary.BigEndian.AppendUint32(b, 0x7e0002)
+		b = append(b, TCNull)
+	}
+	for h := int32(0x7e0006); h < 0x7e0006+int32(2*n); h++ {
+		refOffs = append(refOffs, len(b))
+		b = append(b, TCReference)
+		b = binary.BigEndian.AppendUint32(b, uint32(h))
+	}
+	return b, strOffs, refOffs
 }

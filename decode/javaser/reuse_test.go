@@ -2,8 +2,6 @@ package javaser
 
 import (
 	"bytes"
-	"encoding/binary"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -55,24 +53,9 @@ func (s *slab[T]) check(t *testing.T) int {
 	return total
 }
 
-// lookaheadStream is TestHandlesAfterLookahead's stream: protocol-1
-// Externalizable data whose end is found by parsing the rest ahead.
+// lookaheadStream is TestHandlesAfterLookahead's stream (buildLookahead).
 func lookaheadStream(t *testing.T, n int) []byte {
-	fx, err := os.ReadFile("../../fixtures/generated/grammar-externalizable-v1.ser")
-	require.NoError(t, err)
-	b := append([]byte(nil), fx[:0x9c]...)
-	for i := range n {
-		s := fmt.Sprintf("s%d", i)
-		b = append(b, TCString, 0, byte(len(s)))
-		b = append(b, s...)
-		b = append(b, TCObject, TCReference)
-		b = binary.BigEndian.AppendUint32(b, 0x7e0002)
-		b = append(b, TCNull)
-	}
-	for h := int32(0x7e0006); h < 0x7e0006+int32(2*n); h++ {
-		b = append(b, TCReference)
-		b = binary.BigEndian.AppendUint32(b, uint32(h))
-	}
+	b, _, _ := buildLookahead(t, n)
 	return b
 }
 
