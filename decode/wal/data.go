@@ -44,22 +44,17 @@ type DataSummary struct {
 // SummarizeData summarises the payload of one receiver data record. It
 // never fails: what does not parse as Java serialization is DataOpaque. The
 // result aliases payload.
-func SummarizeData(payload []byte) DataSummary { return summarizeData(payload, nil) }
+func SummarizeData(payload []byte) DataSummary {
+	return summarizeData(payload, new(javaser.Parser)) // used once: the tree stays valid
+}
 
-// summarizeData is SummarizeData, parsing with p unless p is nil. The
-// summary's Stream is then valid until p's next parse; its other fields
-// do not depend on the tree.
+// summarizeData is SummarizeData parsing with p: the summary's Stream is
+// valid until p's next parse; its other fields do not depend on the tree.
 func summarizeData(payload []byte, p *javaser.Parser) DataSummary {
 	if len(payload) < 2 || payload[0] != 0xAC || payload[1] != 0xED {
 		return DataSummary{Format: DataOpaque}
 	}
-	var s *javaser.Stream
-	var err error
-	if p != nil {
-		s, err = p.Parse(payload)
-	} else {
-		s, err = javaser.Parse(payload)
-	}
+	s, err := p.Parse(payload)
 	if err != nil {
 		return DataSummary{Format: DataOpaque, Err: err}
 	}
