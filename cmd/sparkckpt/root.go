@@ -51,7 +51,7 @@ type globalOptions struct {
 	json bool
 	// cpuProfile, if set, names a file for a pprof CPU profile of the
 	// command (hidden flag, for measuring: see README "Measuring").
-	cpuProfile string
+	cpuProfile  string
 	stopProfile func()
 }
 

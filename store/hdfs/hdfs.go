@@ -59,7 +59,7 @@ import (
 type FS struct {
 	client      *hdfsclient.Client
 	pool        *connPool // more namenode connections for per-file calls
-	uri         string // hdfs://authority
+	uri         string    // hdfs://authority
 	namenodes   []Namenode
 	tracker     *tracker
 	replication int
