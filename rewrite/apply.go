@@ -56,10 +56,14 @@ const MarkerName = ".sparkckpt-rewrite-in-progress"
 
 // Hooks observe an apply, for tests: Step is called after every durable
 // step ("journal", "backup <file>", "write <file>", "rename <file>",
-// "done").
+// "done"). CopyBackups makes every backup a copy, as when the backup
+// directory is on another file system, even where a hard link would do.
 type Hooks struct {
-	Step func(step string)
+	Step        func(step string)
+	CopyBackups bool
 }
+
+func (h *Hooks) copyBackups() bool { return h != nil && h.CopyBackups }
 
 func (h *Hooks) step(s string) {
 	if h != nil && h.Step != nil {
@@ -158,27 +162,46 @@ func ApplyAt(p *Plan, mp *Mapper, backup Place, h *Hooks) (string, error) {
 		return "", err
 	}
 	h.step("journal")
-	dirs := map[string]bool{}
-	for _, f := range j.Files {
-		dst := backup.Join(f.Backup)
-		if err := backupFile(root.Join(f.Path), dst, f.OldSHA256); err != nil {
-			return jpl.URI, err
-		}
-		dirs[store.Dir(dst.Name)] = true
-		h.step("backup " + f.Path)
-	}
-	// Hard links are durable once their directories are (the local disk).
-	if ds, ok := backup.Store.(store.DirSyncer); ok {
-		for d := range dirs {
-			if err := ds.SyncDir(d); err != nil {
-				return jpl.URI, err
-			}
-		}
+	if err := backupAll(j, root, backup, h); err != nil {
+		return jpl.URI, err
 	}
 	if err := forward(j, root, mp, h); err != nil {
 		return jpl.URI, err
 	}
 	return jpl.URI, finish(j, root, jpl, StateApplied, h)
+}
+
+// backupAll makes sure the backup of every file of j is in dir, durable
+// and verified (its bytes read back and matched against the journal's
+// hash of the original), before any file is replaced: an apply makes
+// every backup, a resume after a kill in the backup phase makes the
+// missing ones. A file already holding its new bytes must have a good
+// backup (an apply replaces nothing before every backup is made); if it
+// has not, the rewrite stops there rather than lose another original.
+func backupAll(j *Journal, root, dir Place, h *Hooks) error {
+	dirs := map[string]bool{}
+	for _, f := range j.Files {
+		src, dst := root.Join(f.Path), dir.Join(f.Backup)
+		if b, err := readFile(dst); err == nil && sha(b) == f.OldSHA256 {
+			dirs[store.Dir(dst.Name)] = true
+			continue // made before the interruption
+		}
+		if err := backupFile(src, dst, f.OldSHA256, h.copyBackups()); err != nil {
+			return err
+		}
+		dirs[store.Dir(dst.Name)] = true
+		h.step("backup " + f.Path)
+	}
+	// Hard links (and removals of torn copies) are durable once their
+	// directories are synced (the local disk).
+	if ds, ok := dir.Store.(store.DirSyncer); ok {
+		for d := range dirs {
+			if err := ds.SyncDir(d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // forward replaces every file still holding its original bytes by its new bytes.
@@ -252,6 +275,11 @@ func ResumeAt(jpath Place, open Opener, h *Hooks) error {
 	}
 	mp, err := NewMapper(j.Mappings)
 	if err != nil {
+		return err
+	}
+	// A kill in the backup phase leaves some backups unmade (or a copy
+	// torn): make and verify them all before replacing anything.
+	if err := backupAll(j, root, jpath.Dir(), h); err != nil {
 		return err
 	}
 	if err := forward(j, root, mp, h); err != nil {
@@ -402,24 +430,57 @@ func crcBytes(oldSidecar, data []byte) []byte {
 
 // backupFile keeps the original of src at dst: a hard link where the
 // store has them (no copy: the original inode survives the rename that
-// replaces src), else a copy whose bytes are checked against the journal.
-func backupFile(src, dst Place, wantSHA string) error {
+// replaces src) unless copy is set, else a copy. Either way the backup is
+// read back and its bytes checked against the journal's hash wantSHA: a
+// file that is not its original (changed since the plan, or already
+// rewritten with its backup lost) is never backed up as one.
+func backupFile(src, dst Place, wantSHA string, copy bool) error {
 	if err := dst.Store.MkdirAll(store.Dir(dst.Name), 0o700); err != nil {
 		return err
 	}
-	if l, ok := src.Store.(store.Linker); ok && sameStore(src, dst) {
-		if err := l.Link(src.Name, dst.Name); err == nil {
-			return nil
+	if err := dst.Store.Remove(dst.Name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err // a torn or wrong backup of an interrupted run
+	}
+	linked := false
+	if l, ok := src.Store.(store.Linker); ok && sameStore(src, dst) && !copy {
+		linked = l.Link(src.Name, dst.Name) == nil
+	}
+	if !linked {
+		b, err := readFile(src)
+		if err != nil {
+			return err
+		}
+		if sha(b) != wantSHA {
+			return notOriginal(src, wantSHA, sha(b))
+		}
+		if err := store.WriteFileAtomic(dst.Store, dst.Name, b, 0o600); err != nil {
+			return err
 		}
 	}
-	b, err := readFile(src)
+	b, err := readFile(dst)
 	if err != nil {
-		return err
+		return fmt.Errorf("backup of %s: %w", src.URI, err)
 	}
-	if sha(b) != wantSHA {
-		return fmt.Errorf("%s changed since the rewrite was planned", src.URI)
+	if got := sha(b); got != wantSHA {
+		if linked {
+			dst.Store.Remove(dst.Name) // not the original: never keep it as one
+			return notOriginal(src, wantSHA, got)
+		}
+		return fmt.Errorf("backup of %s: %s reads back different bytes than were written", src.URI, dst.URI)
 	}
-	return store.WriteFileAtomic(dst.Store, dst.Name, b, 0o600)
+	return nil
+}
+
+// notOriginal says that src no longer holds the original the journal names.
+func notOriginal(src Place, wantSHA, got string) error {
+	return fmt.Errorf("%s is not the original the rewrite planned from (SHA-256 %s, expected %s): changed since the plan, or its backup was lost; not touching it", src.URI, short(got), short(wantSHA))
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
 }
 
 // replace writes b over pl atomically, reporting steps to h: a

@@ -271,19 +271,27 @@ func renderRewrite(p *printer, r *rewriteResult, apply bool, refusal error) {
 }
 
 // crashHooks lets the crash test kill the process with SIGKILL right
-// after a given durable step: SPARKCKPT_TEST_KILL_AT_STEP=N. It exists
-// only so tests can prove that an interrupted rewrite loses nothing.
+// after a given durable step: SPARKCKPT_TEST_KILL_AT_STEP=N, and make
+// every backup a copy (as on another file system) with
+// SPARKCKPT_TEST_BACKUP_COPY=1. It exists only so tests can prove that an
+// interrupted rewrite loses nothing.
 func crashHooks() *rewrite.Hooks {
 	n, err := strconv.Atoi(os.Getenv("SPARKCKPT_TEST_KILL_AT_STEP"))
-	if err != nil || n <= 0 {
+	copyBackups := os.Getenv("SPARKCKPT_TEST_BACKUP_COPY") == "1"
+	if (err != nil || n <= 0) && !copyBackups {
 		return nil
 	}
+	h := &rewrite.Hooks{CopyBackups: copyBackups}
+	if err != nil || n <= 0 {
+		return h
+	}
 	count := 0
-	return &rewrite.Hooks{Step: func(string) {
+	h.Step = func(string) {
 		count++
 		if count == n {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {}
 		}
-	}}
+	}
+	return h
 }

@@ -162,7 +162,9 @@ func TestRewriteOnHDFS(t *testing.T) {
 // HDFS with SIGKILL after every durable step (and at random times), then
 // completes it with --resume or rolls it back with --undo: right after
 // the kill every file is entirely the original or entirely the new
-// version, and afterwards the directory is exactly one of the two.
+// version, and afterwards the directory is exactly one of the two; a
+// resumed rewrite still undoes to the originals (a kill while the backups
+// were being copied must not let --resume replace unsaved files).
 func TestRewriteCrashHDFS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test builds and kills a real process")
@@ -210,6 +212,11 @@ func TestRewriteCrashHDFS(t *testing.T) {
 			require.NoError(t, err, "%s: %s", name, out)
 			assert.Empty(t, tree.Diff(expect, snapshotURI(t, work)), "%s: after %s", name, flag)
 			assert.Len(t, snapshotURI(t, work), len(expect), "%s: after %s: leftovers", name, flag)
+			if resume { // the backups (copies on HDFS) hold every original: --undo restores them all
+				out, err := exec.Command(bin, "rewrite", "--undo", jpath).CombinedOutput()
+				require.NoError(t, err, "%s: undo after resume: %s", name, out)
+				assert.Empty(t, tree.Diff(orig, snapshotURI(t, work)), "%s: undo after resume", name)
+			}
 		}
 		killEverywhere(t, c.name+" ", attempt, rng, 4, 60*time.Millisecond)
 	}
