@@ -72,7 +72,9 @@ func (h *Hooks) step(s string) {
 }
 
 // DefaultBackupDir is beside the checkpoint directory, outside it, so
-// Spark never sees it: <dir>.sparkckpt-backup-<UTC time>.
+// Spark never sees it: <dir>.sparkckpt-backup-<UTC time to the
+// nanosecond>-<random>. Two rewrites started at the same instant (a
+// rewrite and its reverse, run at once) get different names.
 func DefaultBackupDir(root string, now time.Time) string {
 	abs, err := filepath.Abs(root)
 	if err != nil {
@@ -82,14 +84,19 @@ func DefaultBackupDir(root string, now time.Time) string {
 }
 
 // DefaultBackup is DefaultBackupDir on dir's store: the same name with
-// .sparkckpt-backup-<UTC time> appended.
+// .sparkckpt-backup-<UTC time>-<random> appended.
 func DefaultBackup(dir Place, now time.Time) Place {
 	suffix := backupSuffix(now)
 	return Place{Store: dir.Store, Name: dir.Name + suffix, URI: strings.TrimSuffix(dir.URI, "/") + suffix}
 }
 
+// BackupPrefix starts the suffix of a default backup directory's name.
+const BackupPrefix = ".sparkckpt-backup-"
+
 func backupSuffix(now time.Time) string {
-	return ".sparkckpt-backup-" + now.UTC().Format("20060102T150405Z")
+	r := make([]byte, 4)
+	rand.Read(r)
+	return BackupPrefix + now.UTC().Format("20060102T150405.000000000Z") + "-" + hex.EncodeToString(r)
 }
 
 // InProgress returns the journal of an interrupted rewrite of the local
@@ -148,6 +155,12 @@ func ApplyAt(p *Plan, mp *Mapper, backup Place, h *Hooks) (string, error) {
 	if err := backup.Store.MkdirAll(backup.Name, 0o700); err != nil { // the originals may be private
 		return "", fmt.Errorf("backup directory: %w", err)
 	}
+	// Until the in-progress marker is written nothing has changed: a
+	// failure (a full disk, a lost namenode) removes what was created.
+	abandon := func(err error) (string, error) {
+		removeBackupDir(backup)
+		return "", err
+	}
 	id := make([]byte, 8)
 	rand.Read(id)
 	j := &Journal{Version: 1, ID: hex.EncodeToString(id), Created: time.Now().UTC(), Root: root.URI, Mappings: mp.Mappings(), State: StateApplying}
@@ -156,10 +169,13 @@ func ApplyAt(p *Plan, mp *Mapper, backup Place, h *Hooks) (string, error) {
 	}
 	jpl := backup.Join(JournalName)
 	if err := writeJournal(jpl, j); err != nil {
-		return "", err
+		return abandon(fmt.Errorf("journal: %w", err))
 	}
 	if err := store.WriteFileAtomic(root.Store, root.Join(MarkerName).Name, []byte(jpl.URI+"\n"), 0o644); err != nil {
-		return "", err
+		if m, ok := InProgressAt(root); ok && m == jpl.URI { // renamed after all
+			root.Store.Remove(root.Join(MarkerName).Name)
+		}
+		return abandon(err)
 	}
 	h.step("journal")
 	if err := backupAll(j, root, backup, h); err != nil {
@@ -202,6 +218,20 @@ func backupAll(j *Journal, root, dir Place, h *Hooks) error {
 		}
 	}
 	return nil
+}
+
+// removeBackupDir removes the backup directory of an apply that failed
+// before it changed anything: its journal and any temporary file, then the
+// directory itself, and nothing else (a file it does not know of stays,
+// and so does the directory).
+func removeBackupDir(backup Place) {
+	ents, _ := backup.Store.ReadDir(backup.Name)
+	for _, e := range ents {
+		if !e.IsDir() && (e.Name() == JournalName || store.IsTemp(e.Name())) {
+			backup.Store.Remove(backup.Join(e.Name()).Name)
+		}
+	}
+	backup.Store.Remove(backup.Name)
 }
 
 // forward replaces every file still holding its original bytes by its new bytes.

@@ -1,14 +1,19 @@
 package rewrite_test
 
 import (
+	"errors"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"github.com/sparkckpt/sparkckpt/rewrite"
+	"github.com/sparkckpt/sparkckpt/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -86,4 +91,52 @@ func TestResumeRedoesTornBackup(t *testing.T) {
 	require.NoError(t, rewrite.Resume(j, nil))
 	require.NoError(t, rewrite.Undo(j, nil))
 	assert.Equal(t, orig, tree.Snapshot(t, dir))
+}
+
+// TestDefaultBackupNamesUnique: two rewrites started at the same instant
+// (a rewrite and its reverse, run at once) get different backup
+// directories, both beside the checkpoint directory.
+func TestDefaultBackupNamesUnique(t *testing.T) {
+	now := time.Date(2026, 12, 7, 23, 0, 0, 0, time.UTC)
+	a, b := rewrite.DefaultBackupDir("/data/ckpt", now), rewrite.DefaultBackupDir("/data/ckpt", now)
+	assert.NotEqual(t, a, b)
+	assert.True(t, strings.HasPrefix(a, "/data/ckpt.sparkckpt-backup-20261207T230000.000000000Z-"), a)
+	dir, err := rewrite.LocalPlace("/data/ckpt")
+	require.NoError(t, err)
+	assert.NotEqual(t, rewrite.DefaultBackup(dir, now).Name, rewrite.DefaultBackup(dir, now).Name)
+}
+
+// failingStore is the local disk where creating the journal fails as on
+// a full disk.
+type failingStore struct{ store.Store }
+
+var errDiskFull = errors.New("no space left on device")
+
+func (s failingStore) Create(name string, perm fs.FileMode) (store.Writer, error) {
+	if strings.Contains(path.Base(name), rewrite.JournalName) {
+		return nil, &fs.PathError{Op: "create", Path: name, Err: errDiskFull}
+	}
+	return s.Store.Create(name, perm)
+}
+
+// TestApplyRemovesBackupDirWhenJournalFails: when the journal cannot be
+// written the apply fails with nothing changed and leaves no backup
+// directory behind (so retrying with the same name works).
+func TestApplyRemovesBackupDirWhenJournalFails(t *testing.T) {
+	dir := tree.Copy(t, "../fixtures/generated/dstream/local-app")
+	orig := tree.Snapshot(t, dir)
+	mp := mustMapper(t, "file:/tmp/sparkckpt/local-app", "hdfs://nn:8020/local-app")
+	p, err := rewrite.NewPlan(dir, mp, rewrite.Options{})
+	require.NoError(t, err)
+	bdir := filepath.Join(t.TempDir(), "backup")
+	name, err := store.LocalName(bdir)
+	require.NoError(t, err)
+	backup := rewrite.Place{Store: failingStore{store.NewLocal("/")}, Name: name, URI: bdir}
+	j, err := rewrite.ApplyAt(p, mp, backup, nil)
+	assert.ErrorIs(t, err, errDiskFull)
+	assert.Empty(t, j, "no journal to resume or undo")
+	assert.NoDirExists(t, bdir)
+	assert.Equal(t, orig, tree.Snapshot(t, dir), "nothing changed, no marker")
+	_, err = rewrite.Apply(p, mp, bdir, nil)
+	require.NoError(t, err, "the same backup directory works once the disk has room")
 }
