@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sparkckpt/sparkckpt/decode/crcfile"
+	"github.com/sparkckpt/sparkckpt/rewrite/lock"
 	"github.com/sparkckpt/sparkckpt/store"
 )
 
@@ -54,16 +55,47 @@ const JournalName = "journal.json"
 // neither checkpoint-* nor log-*).
 const MarkerName = ".sparkckpt-rewrite-in-progress"
 
-// Hooks observe an apply, for tests: Step is called after every durable
+// Hooks observe an apply. For tests: Step is called after every durable
 // step ("journal", "backup <file>", "write <file>", "rename <file>",
-// "done"). CopyBackups makes every backup a copy, as when the backup
+// "done"); CopyBackups makes every backup a copy, as when the backup
 // directory is on another file system, even where a hard link would do.
+// Notice, if set, is told what people should know that is not an error
+// (a stale lock taken over, a lock that could not be removed).
 type Hooks struct {
 	Step        func(step string)
 	CopyBackups bool
+	Notice      func(msg string)
 }
 
 func (h *Hooks) copyBackups() bool { return h != nil && h.CopyBackups }
+
+func (h *Hooks) notice(format string, args ...any) {
+	if h != nil && h.Notice != nil {
+		h.Notice(fmt.Sprintf(format, args...))
+	}
+}
+
+// lockDir takes the lock of the checkpoint directory root (package
+// rewrite/lock): an apply, a resume and an undo of one directory never
+// run at once, whoever starts them.
+func lockDir(root Place, h *Hooks) (*lock.Lock, error) {
+	l, err := lock.Acquire(root.Store, root.Name, root.URI)
+	if err != nil {
+		return nil, err
+	}
+	if l.TookOver != nil {
+		h.notice("took over the stale lock %s of %s (no longer running)", l.File(), l.TookOver)
+	}
+	return l, nil
+}
+
+// unlock releases l; a failure is a notice (the work is done; the lock
+// file is left and the next run reports it).
+func unlock(l *lock.Lock, h *Hooks) {
+	if err := l.Release(); err != nil {
+		h.notice("%v", err)
+	}
+}
 
 func (h *Hooks) step(s string) {
 	if h != nil && h.Step != nil {
@@ -140,8 +172,25 @@ func ApplyAt(p *Plan, mp *Mapper, backup Place, h *Hooks) (string, error) {
 		return "", nil
 	}
 	root := p.dir
+	l, err := lockDir(root, h)
+	if err != nil {
+		return "", err
+	}
+	defer unlock(l, h)
 	if j, ok := InProgressAt(root); ok {
 		return "", fmt.Errorf("%s: an earlier rewrite was interrupted: run 'sparkckpt rewrite --resume %s' to complete it or '--undo %s' to roll it back", root.URI, j, j)
+	}
+	// The plan was made before the lock was taken: every file must still
+	// be the original it was planned from (another run may have rewritten
+	// it since).
+	for _, fc := range p.Files {
+		b, err := readFile(root.Join(fc.Path))
+		if err != nil {
+			return "", err
+		}
+		if sha(b) != fc.OldSHA256 {
+			return "", fmt.Errorf("%s changed since the rewrite was planned (another rewrite, or Spark, wrote it); nothing was written: plan again", root.Join(fc.Path).URI)
+		}
 	}
 	if ok, err := exists(backup); err != nil || ok {
 		if err == nil {
@@ -300,6 +349,14 @@ func ResumeAt(jpath Place, open Opener, h *Hooks) error {
 	if err != nil {
 		return err
 	}
+	l, err := lockDir(root, h)
+	if err != nil {
+		return err
+	}
+	defer unlock(l, h)
+	if j, err = ReadJournalAt(jpath); err != nil { // as it is under the lock
+		return err
+	}
 	if j.State == StateUndone {
 		return fmt.Errorf("%s: this rewrite was undone", jpath.URI)
 	}
@@ -334,6 +391,14 @@ func Undo(jpath string, h *Hooks) error {
 func UndoAt(jpath Place, open Opener, h *Hooks) error {
 	j, root, err := openJournal(jpath, open)
 	if err != nil {
+		return err
+	}
+	l, err := lockDir(root, h)
+	if err != nil {
+		return err
+	}
+	defer unlock(l, h)
+	if j, err = ReadJournalAt(jpath); err != nil { // as it is under the lock
 		return err
 	}
 	dir := jpath.Dir()

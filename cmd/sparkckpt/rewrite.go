@@ -85,6 +85,10 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			hooks := crashHooks()
+			if hooks == nil {
+				hooks = &rewrite.Hooks{}
+			}
+			hooks.Notice = func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "sparkckpt: %s\n", msg) }
 			st := newStores(cmd.Context(), os.Getenv, 0)
 			defer st.Close()
 			switch {
