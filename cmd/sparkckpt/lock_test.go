@@ -177,3 +177,27 @@ func TestConcurrentRewritesNeverMix(t *testing.T) {
 	}
 	t.Logf("outcomes (version, exit codes): %v", outcomes)
 }
+
+// TestCpRefusedWhileLocked: 'cp' into a destination another run holds the
+// lock of exits 2 naming the holder and writes nothing beside it.
+func TestCpRefusedWhileLocked(t *testing.T) {
+	src := filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app")
+	parent := t.TempDir()
+	dst := filepath.Join(parent, "ckpt")
+	name, err := store.LocalName(dst)
+	require.NoError(t, err)
+	l, err := lock.Acquire(store.NewLocal("/"), name, dst)
+	require.NoError(t, err)
+	code, out, errs := runCLI("cp", src, dst)
+	assert.Equal(t, 2, code, "%s%s", out, errs)
+	assert.Contains(t, errs, dst+" is locked by another sparkckpt: ")
+	assert.Contains(t, errs, fmt.Sprintf(" pid %d since ", os.Getpid()))
+	ents, err := os.ReadDir(parent)
+	require.NoError(t, err)
+	require.Len(t, ents, 1, "only the lock")
+	require.NoError(t, l.Release())
+	code, out, errs = runCLI("cp", src, dst)
+	require.Equal(t, 0, code, "%s%s", out, errs)
+	assert.Empty(t, tree.Diff(tree.Snapshot(t, src), tree.Snapshot(t, dst)))
+	assert.NoFileExists(t, dst+lock.Suffix)
+}

@@ -197,10 +197,10 @@ func lockURI(dir, dirURI string) string {
 	return strings.TrimSuffix(dirURI, "/") + Suffix
 }
 
-func (l *Lock) encode() []byte {
-	b, _ := json.MarshalIndent(l.owner, "", "  ")
-	return append(b, '\n')
-}
+func (l *Lock) encode() []byte { return l.owner.Encode() }
+
+// Owner is who holds l (this process).
+func (l *Lock) Owner() Owner { return l.owner }
 
 // create creates the lock file exclusively and writes the owner.
 func (l *Lock) create() error {
@@ -232,6 +232,34 @@ func read(s store.Store, name string) (*Owner, error) {
 	return o, nil
 }
 
+// Stale says why a lock (or any work) of owner o is stale, or "" if its
+// process may still be at work: it ran on this host and is no longer
+// running, or it started more than StaleAge ago.
+func (o *Owner) Stale() string {
+	return o.stale(pidRunning)
+}
+
+func (o *Owner) stale(running func(int) bool) string {
+	host, _ := os.Hostname()
+	switch {
+	case o.Host == host && !running(o.PID):
+		return fmt.Sprintf("process %d is not running on %s", o.PID, host)
+	case time.Since(o.Time) > StaleAge:
+		return fmt.Sprintf("%s old", time.Since(o.Time).Round(time.Minute))
+	}
+	return ""
+}
+
+// Read reads an owner record (a lock file, or the owner file of a
+// temporary tree) from name on s.
+func Read(s store.Store, name string) (*Owner, error) { return read(s, name) }
+
+// Encode is the owner record of o, as a lock file holds it.
+func (o Owner) Encode() []byte {
+	b, _ := json.MarshalIndent(o, "", "  ")
+	return append(b, '\n')
+}
+
 // held describes the lock file as it is now.
 func (l *Lock) held(dirURI string, running func(int) bool) *HeldError {
 	e := &HeldError{Dir: dirURI, File: l.uri}
@@ -245,13 +273,7 @@ func (l *Lock) held(dirURI string, running func(int) bool) *HeldError {
 		return e
 	}
 	e.Owner = o
-	host, _ := os.Hostname()
-	switch {
-	case o.Host == host && !running(o.PID):
-		e.Stale = fmt.Sprintf("process %d is not running on %s", o.PID, host)
-	case time.Since(o.Time) > StaleAge:
-		e.Stale = fmt.Sprintf("taken %s ago", time.Since(o.Time).Round(time.Minute))
-	}
+	e.Stale = o.stale(running)
 	return e
 }
 

@@ -159,7 +159,7 @@ func TestStale(t *testing.T) {
 	_, err = lock.Acquire(s, name, dir)
 	var he *lock.HeldError
 	require.ErrorAs(t, err, &he)
-	assert.Contains(t, he.Stale, "taken 25h0m0s ago")
+	assert.Contains(t, he.Stale, "25h0m0s old")
 	assert.Contains(t, err.Error(), "other-host.example")
 	assert.Contains(t, err.Error(), "remove "+dir+".sparkckpt-lock and run again")
 	// Another host, recent: its holder may be at work.
