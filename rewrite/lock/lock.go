@@ -38,8 +38,10 @@ import (
 	"os"
 	"os/user"
 	"path"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/sparkckpt/sparkckpt/store"
 )
@@ -64,13 +66,28 @@ type Owner struct {
 	Token   string    `json:"token"`
 }
 
-// String describes the owner for people.
+// String describes the owner for people. The lock file is read from a
+// store anyone may write: control characters in it are escaped.
 func (o *Owner) String() string {
-	s := fmt.Sprintf("%s@%s pid %d since %s", o.User, o.Host, o.PID, o.Time.UTC().Format(time.RFC3339))
+	s := fmt.Sprintf("%s@%s pid %d since %s", escape(o.User), escape(o.Host), o.PID, o.Time.UTC().Format(time.RFC3339))
 	if o.Command != "" {
-		s += fmt.Sprintf(" (%s)", o.Command)
+		s += fmt.Sprintf(" (%s)", escape(o.Command))
 	}
 	return s
+}
+
+// escape writes control characters of s as Go escapes (\x1b).
+func escape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Me is the owner a lock taken now by this process records.

@@ -190,3 +190,10 @@ func exec(t *testing.T) int {
 	require.NoError(t, err)
 	return p.Pid
 }
+
+// TestOwnerEscaped: a crafted lock file cannot put control characters on
+// the terminal of the run it refuses.
+func TestOwnerEscaped(t *testing.T) {
+	o := lock.Owner{User: "a\x1b]52;c;aGk=\x07", Host: "h\x1b[2J", PID: 1, Command: "rm\r\n"}
+	assert.Equal(t, `a\x1b]52;c;aGk=\a@h\x1b[2J pid 1 since 0001-01-01T00:00:00Z (rm\r\n)`, o.String())
+}
