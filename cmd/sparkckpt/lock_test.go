@@ -64,7 +64,7 @@ func TestRewriteRefusedWhileLocked(t *testing.T) {
 		assert.Equal(t, 2, code, "%v: %s%s", args, out, errs)
 		assert.Contains(t, errs, dir+" is locked by another sparkckpt: ", args)
 		assert.Contains(t, errs, fmt.Sprintf("@%s pid %d since ", host, os.Getpid()), args)
-		assert.Contains(t, errs, "wait for it to finish (the lock is "+dir+".sparkckpt-lock)", args)
+		assert.Contains(t, errs, "wait for it to finish (the lock is "+dir+".sparkckpt-lock: remove it only if", args)
 		assert.Equal(t, applied, tree.Snapshot(t, dir), args)
 	}
 	assert.NoDirExists(t, dir+".bak2")

@@ -149,7 +149,7 @@ func (e *HeldError) Error() string {
 	if e.Stale != "" {
 		fmt.Fprintf(&b, "; the lock looks stale (%s): if no sparkckpt is working on %s, remove %s and run again", e.Stale, e.Dir, e.File)
 	} else {
-		fmt.Fprintf(&b, "; wait for it to finish (the lock is %s)", e.File)
+		fmt.Fprintf(&b, "; wait for it to finish (the lock is %s: remove it only if that run is not running, e.g. it was killed on another host)", e.File)
 	}
 	return b.String()
 }
