@@ -178,7 +178,11 @@ func TestRewriteApply(t *testing.T) {
 	b.typeText("hdfs://new-nn:8020")
 	b.keys("enter", "a", "y")
 	b.waitFor("the apply", func(m *Model) bool { return strings.HasPrefix(m.status, "applied") && m.cur() != nil })
-	journal := filepath.Join(rewrite.DefaultBackupDir(dir, now), rewrite.JournalName)
+	journals, _ := filepath.Glob(dir + rewrite.BackupPrefix + now.Format("20060102T150405") + ".*-*/" + rewrite.JournalName)
+	if len(journals) != 1 {
+		t.Fatalf("journals: %v", journals)
+	}
+	journal := journals[0]
 	j, err := rewrite.ReadJournal(journal)
 	if err != nil || j.State != rewrite.StateApplied {
 		t.Fatalf("journal %s: %v %+v", journal, err, j)

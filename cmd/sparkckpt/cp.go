@@ -45,7 +45,10 @@ temporary directory beside DST (.sparkckpt-tmp-cp-<name>-*), every file closed d
 rewritten files read back and compared, the copied tree compared with the source, and
 the directory renamed to DST last (atomic on the local disk and in the namenode). An error
 or Ctrl-C removes the temporary directory; a killed cp leaves it, and the next cp to the
-same DST names it.
+same DST removes it once its owner (recorded inside it) is no longer running on this host
+or is over a day old, and says so. cp holds DST's lock (DST.sparkckpt-lock, the lock
+'rewrite --apply' takes) while it works: a second cp to the same DST exits 2 naming the
+first. sparkckpt's own temporaries and lock files in SRC are never copied.
 
 Checksum sidecars (.NAME.crc, Hadoop's LocalFileSystem): verified when read; dropped when
 copying to HDFS (it checksums blocks itself); created when copying from HDFS to the local
@@ -53,7 +56,7 @@ disk for every file Spark writes through LocalFileSystem (all but write-ahead lo
 recomputed for rewritten files.
 
 Exit status: 0 copied (warnings are printed), 2 nothing copied (usage, unreadable or
-undecodable source, unreachable namenode, DST exists).`
+undecodable source, unreachable namenode, DST exists, DST locked by another run).`
 
 func newCpCmd(g *globalOptions) *cobra.Command {
 	o := &cpOptions{}
@@ -116,7 +119,7 @@ func runCp(cmd *cobra.Command, g *globalOptions, o *cpOptions, srcArg, dstArg st
 	if err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
-	copts := copytree.Options{Mapper: mp, SkipUndecodable: o.skipUndecodable, Parallel: o.parallel, Verify: o.verify}
+	copts := copytree.Options{Mapper: mp, SkipUndecodable: o.skipUndecodable, Parallel: o.parallel, Verify: o.verify, DestURI: dst.display}
 	if h := crashHooks(); h != nil {
 		copts.Step = h.Step
 	}
@@ -156,8 +159,17 @@ func cpWarnings(dst *location, rep *copytree.Report) (string, []string) {
 	for _, p := range rep.Undecodable {
 		warns = append(warns, fmt.Sprintf("%s does not decode; copied unchanged: %s", p.File, p.Error))
 	}
+	if rep.TookOverLock != "" {
+		warns = append(warns, fmt.Sprintf("took over the stale lock of %s, a cp or rewrite that is no longer running", rep.TookOverLock))
+	}
+	for _, r := range rep.Removed {
+		warns = append(warns, fmt.Sprintf("removed %s, the partial copy of an interrupted cp to the same destination (%s)", dst.displayName(r.File), r.Error))
+	}
 	for _, l := range rep.Leftovers {
-		warns = append(warns, fmt.Sprintf("%s is left over from an interrupted cp to the same destination; it is safe to delete", dst.displayName(l)))
+		warns = append(warns, fmt.Sprintf("%s is left over from a cp to the same destination whose process may still be running (another host, or recent); delete it once it is not", dst.displayName(l)))
+	}
+	for _, sk := range rep.Skipped {
+		warns = append(warns, fmt.Sprintf("not copied: %s in the source is a sparkckpt temporary or lock file", sk))
 	}
 	fsys := store.FS(dst.store, dst.name)
 	ents, err := fs.ReadDir(fsys, ".")

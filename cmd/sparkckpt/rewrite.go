@@ -72,7 +72,7 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 		Example: `  sparkckpt rewrite /restore/ckpt --from hdfs://ip-172-31-45-105.ec2.internal:8020 --to hdfs://emr-master:8020
   sparkckpt rewrite /restore/ckpt --from hdfs://ip-172-31-45-105.ec2.internal:8020 --to hdfs://emr-master:8020 --apply
   sparkckpt rewrite /restore/ckpt --map hdfs://nn:8020/user/hadoop/checkpointtest2=hdfs://nn2:8020/user/hadoop/sparkstreamtest --apply
-  sparkckpt rewrite --undo /restore/ckpt.sparkckpt-backup-20261121T170000Z/journal.json
+  sparkckpt rewrite --undo /restore/ckpt.sparkckpt-backup-20261121T170000.123456789Z-9f86d081/journal.json
   sparkckpt rewrite hdfs://emr-master:8020/user/hadoop/ckpt --from hdfs://ip-172-31-45-105.ec2.internal:8020 --to hdfs://emr-master:8020 --apply`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if o.undo != "" || o.resume != "" {
@@ -85,6 +85,10 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			hooks := crashHooks()
+			if hooks == nil {
+				hooks = &rewrite.Hooks{}
+			}
+			hooks.Notice = func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "sparkckpt: %s\n", msg) }
 			st := newStores(cmd.Context(), os.Getenv, 0)
 			defer st.Close()
 			switch {
@@ -152,7 +156,7 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.to, "to", "", "replacement for --from, e.g. hdfs://new-namenode:8020")
 	f.StringArrayVar(&o.maps, "map", nil, "FROM=TO prefix mapping (repeatable; the longest FROM wins)")
 	f.BoolVar(&o.apply, "apply", false, "write the changes (default: dry run)")
-	f.StringVar(&o.backupDir, "backup-dir", "", "where to keep the journal and the originals (default: <PATH>.sparkckpt-backup-<time>, beside PATH)")
+	f.StringVar(&o.backupDir, "backup-dir", "", "where to keep the journal and the originals (default: <PATH>.sparkckpt-backup-<time>-<random>, beside PATH)")
 	f.BoolVar(&o.skipUndecodable, "skip-undecodable", false, "rewrite the files that decode when some do not")
 	f.BoolVar(&o.force, "force", false, "rewrite even if a mapped prefix remains in bytes sparkckpt cannot re-encode, or the mappings leave the checkpoint half rewritten")
 	f.StringVar(&o.undo, "undo", "", "restore the original bytes of every file of this journal")
@@ -271,19 +275,27 @@ func renderRewrite(p *printer, r *rewriteResult, apply bool, refusal error) {
 }
 
 // crashHooks lets the crash test kill the process with SIGKILL right
-// after a given durable step: SPARKCKPT_TEST_KILL_AT_STEP=N. It exists
-// only so tests can prove that an interrupted rewrite loses nothing.
+// after a given durable step: SPARKCKPT_TEST_KILL_AT_STEP=N, and make
+// every backup a copy (as on another file system) with
+// SPARKCKPT_TEST_BACKUP_COPY=1. It exists only so tests can prove that an
+// interrupted rewrite loses nothing.
 func crashHooks() *rewrite.Hooks {
 	n, err := strconv.Atoi(os.Getenv("SPARKCKPT_TEST_KILL_AT_STEP"))
-	if err != nil || n <= 0 {
+	copyBackups := os.Getenv("SPARKCKPT_TEST_BACKUP_COPY") == "1"
+	if (err != nil || n <= 0) && !copyBackups {
 		return nil
 	}
+	h := &rewrite.Hooks{CopyBackups: copyBackups}
+	if err != nil || n <= 0 {
+		return h
+	}
 	count := 0
-	return &rewrite.Hooks{Step: func(string) {
+	h.Step = func(string) {
 		count++
 		if count == n {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {}
 		}
-	}}
+	}
+	return h
 }

@@ -26,8 +26,19 @@
 //     parent; HDFS rename2, atomic in the namenode). The destination name
 //     therefore holds either nothing or the complete copy. An error or a
 //     cancelled context removes the temporary directory; a killed process
-//     leaves it, hidden, with a name that says what it is; the next copy
-//     to the same destination reports it (Report.Leftovers).
+//     leaves it, hidden, with a name that says what it is and an owner
+//     record inside (host, pid, time); the next copy to the same
+//     destination removes it once its owner is gone (a process no longer
+//     running on this host, or older than lock.StaleAge) and says so
+//     (Report.Removed), else reports it (Report.Leftovers).
+//   - Exclusive: the copy holds the destination's lock (package
+//     rewrite/lock, the lock 'rewrite --apply' takes) from before it looks
+//     at the destination until it has renamed it into place, so two copies
+//     to one destination never mix; the second fails with a
+//     *lock.HeldError naming the first.
+//   - Nothing of sparkckpt's own: temporary files and directories
+//     (store.TempPrefix) and lock files in the source are never copied
+//     (Report.Skipped).
 //
 // # Checksum sidecars
 //
@@ -66,6 +77,7 @@ import (
 	"github.com/sparkckpt/sparkckpt/decode/crcfile"
 	"github.com/sparkckpt/sparkckpt/decode/wal"
 	"github.com/sparkckpt/sparkckpt/rewrite"
+	"github.com/sparkckpt/sparkckpt/rewrite/lock"
 	"github.com/sparkckpt/sparkckpt/store"
 )
 
@@ -89,7 +101,15 @@ type Options struct {
 	// Step, if set, is called (never concurrently) after every durable
 	// step: "mkdir", "file REL", "verify", "rename". For crash tests.
 	Step func(step string)
+	// DestURI names the destination for people in errors (the lock's
+	// holder); dstDir if empty.
+	DestURI string
 }
+
+// OwnerName is the owner record in a copy's temporary directory (a
+// sparkckpt temporary itself, so it is never part of a copy); it is
+// removed just before the directory is renamed into place.
+const OwnerName = store.TempPrefix + "owner"
 
 // Progress is the state of a copy.
 type Progress struct {
@@ -117,8 +137,17 @@ type Report struct {
 	// Undecodable are files copied unchanged under SkipUndecodable.
 	Undecodable []Problem `json:"undecodable"`
 	// Leftovers are temporary directories of earlier interrupted copies
-	// to the same destination (safe to delete).
+	// to the same destination that were kept: their owner may be at work.
 	Leftovers []string `json:"leftovers"`
+	// Removed are temporary directories of earlier interrupted copies to
+	// the same destination that this copy removed, each with why.
+	Removed []Problem `json:"removed"`
+	// Skipped are sparkckpt temporaries and lock files in the source,
+	// not copied.
+	Skipped []string `json:"skipped"`
+	// TookOverLock is the owner of a stale destination lock this copy
+	// took over (a killed copy's), if any.
+	TookOverLock string `json:"tookOverLock,omitempty"`
 	// Verified counts files read back from the destination.
 	Verified int           `json:"verified"`
 	Duration time.Duration `json:"durationNs"`
@@ -192,7 +221,7 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s: not a directory: cp copies a checkpoint directory", srcDir)
 	}
-	files, dirs, err := listTree(src, srcDir)
+	files, dirs, skipped, err := listTree(src, srcDir)
 	if err != nil {
 		return nil, err
 	}
@@ -208,19 +237,47 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	if err := dst.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
 	}
+	destURI := o.DestURI
+	if destURI == "" {
+		destURI = dstDir
+	}
+	l, err := lock.Acquire(dst, dstDir, destURI)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Release()
+	// Under the lock: the destination may have appeared meanwhile.
+	if _, err := dst.Stat(dstDir); err == nil {
+		return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
 	c := &copier{ctx: ctx, src: src, dst: dst, srcDir: srcDir, o: o,
 		dstSums: store.UsesChecksumSidecars(dst), srcSums: store.UsesChecksumSidecars(src),
-		rep:      &Report{Files: []FileReport{}, Sidecars: map[string]int{}, CRCMismatches: []Problem{}, Undecodable: []Problem{}, Leftovers: []string{}},
+		rep: &Report{Files: []FileReport{}, Sidecars: map[string]int{}, CRCMismatches: []Problem{}, Undecodable: []Problem{},
+			Leftovers: []string{}, Removed: []Problem{}, Skipped: skipped},
 		expected: map[string]int64{}}
 	c.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	if bs, ok := dst.(store.BatchSyncer); ok {
 		c.batch = bs
 	}
-	c.rep.Leftovers, _ = leftovers(dst, dstDir)
+	if l.TookOver != nil {
+		c.rep.TookOverLock = l.TookOver.String()
+	}
+	c.rep.Leftovers, c.rep.Removed, _ = cleanLeftovers(dst, dstDir)
 	if c.tmp, err = store.MkdirTemp(dst, parent, TempPrefix+path.Base(dstDir)+"-", 0o755); err != nil {
 		return nil, err
 	}
+	owner := store.Join(c.tmp, OwnerName)
+	if err := writeOwner(dst, owner, l.Owner()); err != nil {
+		store.RemoveAll(dst, c.tmp)
+		return nil, err
+	}
 	if err := c.run(files, dirs); err != nil {
+		store.RemoveAll(dst, c.tmp)
+		return nil, err
+	}
+	if err := dst.Remove(owner); err != nil {
 		store.RemoveAll(dst, c.tmp)
 		return nil, err
 	}
@@ -242,26 +299,68 @@ func within(a, b string) bool {
 	return a == b || b == "." || strings.HasPrefix(a, b+"/")
 }
 
-// leftovers lists temporary directories of earlier copies to dstDir.
-func leftovers(dst store.Store, dstDir string) ([]string, error) {
+// writeOwner records who makes a temporary directory.
+func writeOwner(s store.Store, name string, o lock.Owner) error {
+	w, err := s.Create(name, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(o.Encode()); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// cleanLeftovers looks at the temporary directories of earlier copies to
+// dstDir (under dstDir's lock, so none is being written by a copy that
+// holds it): those whose owner is gone (package doc) are removed and
+// returned with why, the others are returned as kept.
+func cleanLeftovers(dst store.Store, dstDir string) (kept []string, removed []Problem, err error) {
+	kept, removed = []string{}, []Problem{}
 	ents, err := dst.ReadDir(store.Dir(dstDir))
 	if err != nil {
-		return nil, err
+		return kept, removed, err
 	}
-	out := []string{}
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), TempPrefix+path.Base(dstDir)+"-") {
-			out = append(out, store.Join(store.Dir(dstDir), e.Name()))
+		if !strings.HasPrefix(e.Name(), TempPrefix+path.Base(dstDir)+"-") {
+			continue
 		}
+		name := store.Join(store.Dir(dstDir), e.Name())
+		why := ""
+		if o, err := lock.Read(dst, store.Join(name, OwnerName)); err == nil {
+			if why = o.Stale(); why != "" {
+				why = fmt.Sprintf("left by %s: %s", o, why)
+			}
+		} else if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > lock.StaleAge {
+			why = fmt.Sprintf("no owner recorded, last changed %s", info.ModTime().UTC().Format(time.RFC3339))
+		}
+		if why == "" || !e.IsDir() {
+			kept = append(kept, name)
+			continue
+		}
+		if err := store.RemoveAll(dst, name); err != nil {
+			kept = append(kept, name)
+			continue
+		}
+		removed = append(removed, Problem{File: name, Error: why})
 	}
-	return out, nil
+	return kept, removed, nil
+}
+
+// ownName reports whether base is sparkckpt's own: a temporary or a lock
+// file, never part of a checkpoint.
+func ownName(base string) bool {
+	return store.IsTemp(base) || strings.HasSuffix(base, lock.Suffix) || strings.HasSuffix(base, lock.Suffix+".break")
 }
 
 // listTree lists the files (with their sidecars attached) and the
-// directories under dir, relative to it.
-func listTree(s store.Store, dir string) ([]*entry, []string, error) {
+// directories under dir, relative to it, and sparkckpt's own temporaries
+// and lock files, left out.
+func listTree(s store.Store, dir string) ([]*entry, []string, []string, error) {
 	var files []*entry
 	var dirs []string
+	skipped := []string{}
 	var walk func(rel string) error
 	walk = func(rel string) error {
 		ents, err := s.ReadDir(store.Join(dir, rel))
@@ -272,6 +371,10 @@ func listTree(s store.Store, dir string) ([]*entry, []string, error) {
 			r := store.Join(rel, e.Name())
 			if rel == "." {
 				r = e.Name()
+			}
+			if ownName(e.Name()) {
+				skipped = append(skipped, r)
+				continue
 			}
 			switch {
 			case e.IsDir():
@@ -290,7 +393,7 @@ func listTree(s store.Store, dir string) ([]*entry, []string, error) {
 		return nil
 	}
 	if err := walk("."); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	byRel := map[string]*entry{}
 	for _, f := range files {
@@ -307,7 +410,7 @@ func listTree(s store.Store, dir string) ([]*entry, []string, error) {
 		}
 		out = append(out, f)
 	}
-	return out, dirs, nil
+	return out, dirs, skipped, nil
 }
 
 // checkSource refuses trees a copy must not make a relocated copy of.
@@ -687,7 +790,7 @@ func (c *copier) verifyFile(rel, want string) error {
 
 // verifyTree lists the temporary directory and compares it with what was written.
 func (c *copier) verifyTree() error {
-	files, _, err := listTree(c.dst, c.tmp)
+	files, _, _, err := listTree(c.dst, c.tmp)
 	if err != nil {
 		return err
 	}
