@@ -160,6 +160,9 @@ type Confined struct {
 	rl    fs.ReadLinkFS // nil when fsys has no symbolic links
 	roots []string      // absolute OS paths of the root, for absolute targets
 	base  string        // the Sub directory, relative to the root
+	// outside: links leading outside the root are followed for reading
+	// (FollowingOutside).
+	outside bool
 }
 
 var (
@@ -206,6 +209,23 @@ func OSRoots(p string) []string {
 		roots = append(roots, real)
 	}
 	return roots
+}
+
+// FollowingOutside returns a view of the same root that also follows,
+// for reading, links that lead outside it (what 'rewrite
+// --follow-symlinks' and 'cp --follow-symlinks' read). Real still
+// refuses them: nothing is ever written outside the root.
+func (c *Confined) FollowingOutside() *Confined {
+	o := *c
+	o.outside = true
+	return &o
+}
+
+// followsOutside reports whether err (from Real) is an outside link that
+// the view reads anyway.
+func (c *Confined) followsOutside(err error) bool {
+	var le *LinkError
+	return c.outside && errors.As(err, &le) && le.Link.Kind == LinkOutside
 }
 
 func splitName(name string) []string {
@@ -384,6 +404,9 @@ func (c *Confined) Links() ([]Link, error) {
 // Open implements fs.FS.
 func (c *Confined) Open(name string) (fs.File, error) {
 	real, err := c.Real(name)
+	if c.followsOutside(err) {
+		return c.fsys.Open(c.full(name))
+	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
@@ -393,6 +416,9 @@ func (c *Confined) Open(name string) (fs.File, error) {
 // Stat implements fs.StatFS.
 func (c *Confined) Stat(name string) (fs.FileInfo, error) {
 	real, err := c.Real(name)
+	if c.followsOutside(err) {
+		return fs.Stat(c.fsys, c.full(name))
+	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
 	}
@@ -402,6 +428,9 @@ func (c *Confined) Stat(name string) (fs.FileInfo, error) {
 // ReadFile implements fs.ReadFileFS.
 func (c *Confined) ReadFile(name string) ([]byte, error) {
 	real, err := c.Real(name)
+	if c.followsOutside(err) {
+		return fs.ReadFile(c.fsys, c.full(name))
+	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
@@ -421,6 +450,9 @@ func (c *Confined) Sub(dir string) (fs.FS, error) {
 // ReadDir implements fs.ReadDirFS, showing links by the rule above.
 func (c *Confined) ReadDir(name string) ([]fs.DirEntry, error) {
 	real, err := c.Real(name)
+	if c.followsOutside(err) {
+		real, err = c.full(name), nil // listed through the outside link; its entries are read the same way
+	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
 	}
@@ -434,7 +466,13 @@ func (c *Confined) ReadDir(name string) ([]fs.DirEntry, error) {
 		}
 		l := c.classify(Join(real, e.Name()))
 		le := &linkEntry{name: e.Name(), link: l}
-		if l.Kind == LinkInside {
+		if l.Kind == LinkOutside && c.outside {
+			if st, serr := fs.Stat(c.fsys, Join(real, e.Name())); serr == nil {
+				le.typ, le.info = st.Mode().Type(), namedInfo{st, e.Name()}
+			} else {
+				le.err = serr
+			}
+		} else if l.Kind == LinkInside {
 			if st, serr := fs.Stat(c.fsys, l.Resolved); serr == nil {
 				le.typ, le.info = st.Mode().Type(), namedInfo{st, e.Name()}
 			} else {

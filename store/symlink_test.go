@@ -100,6 +100,21 @@ func TestConfinedLinks(t *testing.T) {
 				_, err = tc.fsys.Open(name)
 				assert.ErrorIs(t, err, store.ErrSymlink, name)
 			}
+			// Following outside links reads them; Real still refuses them.
+			fo := tc.fsys.FollowingOutside()
+			for _, n := range []string{"out", "outabs", "chainout", "outdir/secret"} {
+				b, err := fs.ReadFile(fo, n)
+				require.NoError(t, err, n)
+				assert.Equal(t, "S", string(b), n)
+				_, err = fo.Real(n)
+				assert.ErrorIs(t, err, store.ErrSymlink, n)
+			}
+			oents, err := fs.ReadDir(fo, "outdir")
+			require.NoError(t, err)
+			require.Len(t, oents, 1)
+			_, err = fs.ReadFile(fo, "broken")
+			assert.ErrorIs(t, err, store.ErrSymlink)
+
 			_, err = fs.ReadFile(tc.fsys, "broken")
 			assert.ErrorIs(t, err, fs.ErrNotExist)
 			_, err = fs.ReadFile(tc.fsys, "missing")
