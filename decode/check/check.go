@@ -150,6 +150,10 @@ type Options struct {
 	// Path names the checked directory in fixes ("sparkckpt rewrite PATH
 	// ..."); Dir sets it to its argument when empty.
 	Path string
+	// Symlinks are the symbolic links below the directory, one finding
+	// each (SymlinkFindings). The caller lists them: fsys is expected to
+	// follow only those inside the directory (store.Confine).
+	Symlinks []Symlink
 }
 
 // ErrNotCheckpointDir means the directory holds no checkpoint-* file and
@@ -206,6 +210,9 @@ func FS(ctx context.Context, fsys fs.FS, opts Options) (*Report, error) {
 	c.checkForeign()
 	if opts.Probe {
 		c.probe()
+	}
+	for _, f := range SymlinkFindings(opts.Symlinks) {
+		c.add(f)
 	}
 	c.finish()
 	return c.rep, nil
