@@ -41,6 +41,19 @@
 // them (CRC32 per 512 bytes, decode/crcfile). Local to local, a sidecar
 // goes where the source had one: recomputed for a rewritten file (with the
 // source's bytes per checksum), else copied.
+//
+// # Symbolic links
+//
+// The source is read by package store's rule (store.Confine): a link
+// leading to a file or directory inside the source directory is copied
+// as what it leads to, under the link's name (HDFS has no links, and the
+// copy must stand alone); a link leading outside refuses the copy
+// ([ErrSymlinkOutside]) unless Options.FollowSymlinks, which copies what
+// it leads to; broken links, loops and directory links back to a
+// directory already on the way are not copied. Every link is listed in
+// Report.Symlinks with what was done. The destination is written only
+// inside its temporary directory, which holds no links.
+
 package copytree
 
 import (
@@ -87,6 +100,10 @@ type Options struct {
 	// Step, if set, is called (never concurrently) after every durable
 	// step: "mkdir", "file REL", "verify", "rename". For crash tests.
 	Step func(step string)
+	// FollowSymlinks copies what source links leading outside the source
+	// directory point to; without it such a copy is refused (see
+	// "Symbolic links" in the package doc).
+	FollowSymlinks bool
 }
 
 // Progress is the state of a copy.
@@ -117,6 +134,9 @@ type Report struct {
 	// Leftovers are temporary directories of earlier interrupted copies
 	// to the same destination (safe to delete).
 	Leftovers []string `json:"leftovers"`
+	// Symlinks are the symbolic links of the source, each with what the
+	// copy did with it.
+	Symlinks []Symlink `json:"symlinks"`
 	// Verified counts files read back from the destination.
 	Verified int           `json:"verified"`
 	Duration time.Duration `json:"durationNs"`
@@ -132,6 +152,19 @@ type FileReport struct {
 	Edits   []rewrite.Edit `json:"edits,omitempty"`
 	Sidecar string         `json:"sidecar,omitempty"` // what happened to its .crc sidecar
 }
+
+// Symlink is a symbolic link of the source and what the copy did with it.
+type Symlink struct {
+	store.Link
+	// Copied is "file" or "dir" when the copy holds, at the link's name,
+	// the file or directory it leads to; "" when it was not copied
+	// (broken, a loop).
+	Copied string `json:"copied"`
+}
+
+// ErrSymlinkOutside means a source link leads outside the source
+// directory and Options.FollowSymlinks is not set.
+var ErrSymlinkOutside = errors.New("symbolic link(s) lead outside the source directory (copy what they point to with --follow-symlinks, or replace them by copies)")
 
 // Problem is a file and what is wrong with it.
 type Problem struct {
@@ -186,7 +219,7 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s: not a directory: cp copies a checkpoint directory", srcDir)
 	}
-	files, dirs, err := listTree(src, srcDir)
+	files, dirs, links, err := listSource(src, srcDir, o.FollowSymlinks)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +237,7 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	}
 	c := &copier{ctx: ctx, src: src, dst: dst, srcDir: srcDir, o: o,
 		dstSums: store.UsesChecksumSidecars(dst), srcSums: store.UsesChecksumSidecars(src),
-		rep:      &Report{Files: []FileReport{}, Sidecars: map[string]int{}, CRCMismatches: []Problem{}, Undecodable: []Problem{}, Leftovers: []string{}},
+		rep:      &Report{Files: []FileReport{}, Sidecars: map[string]int{}, CRCMismatches: []Problem{}, Undecodable: []Problem{}, Leftovers: []string{}, Symlinks: links},
 		expected: map[string]int64{}}
 	c.rep.Leftovers, _ = leftovers(dst, dstDir)
 	if c.tmp, err = store.MkdirTemp(dst, parent, TempPrefix+path.Base(dstDir)+"-", 0o755); err != nil {
@@ -250,25 +283,86 @@ func leftovers(dst store.Store, dstDir string) ([]string, error) {
 // listTree lists the files (with their sidecars attached) and the
 // directories under dir, relative to it.
 func listTree(s store.Store, dir string) ([]*entry, []string, error) {
+	files, dirs, _, err := walkTree(store.FS(s, dir), nil, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pairSidecars(files), dirs, nil
+}
+
+// listSource lists the source tree by the symbolic link rule (package
+// doc) and returns every link met with what the copy does with it.
+func listSource(s store.Store, dir string, follow bool) ([]*entry, []string, []Symlink, error) {
+	cv := store.ConfinedPlace(s, dir)
+	rd := cv
+	if follow {
+		rd = cv.FollowingOutside()
+	}
+	files, dirs, links, err := walkTree(rd, cv, follow)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var outside []string
+	for _, l := range links {
+		if l.Kind == store.LinkOutside && l.Copied == "" {
+			outside = append(outside, l.String())
+		}
+	}
+	if len(outside) > 0 {
+		return nil, nil, nil, fmt.Errorf("%w: %s", ErrSymlinkOutside, strings.Join(outside, "; "))
+	}
+	return pairSidecars(files), dirs, links, nil
+}
+
+// walkTree walks fsys. When cv is set (the source, confined), symbolic
+// links are classified: those inside, and with follow those outside, are
+// walked as what they lead to; a directory already on the way (by its
+// real name) is a loop and is not walked again.
+func walkTree(fsys fs.FS, cv *store.Confined, follow bool) ([]*entry, []string, []Symlink, error) {
 	var files []*entry
 	var dirs []string
+	links := []Symlink{}
+	onWay := map[string]bool{}
 	var walk func(rel string) error
 	walk = func(rel string) error {
-		ents, err := s.ReadDir(store.Join(dir, rel))
+		ents, err := fs.ReadDir(fsys, rel)
 		if err != nil {
 			return err
 		}
 		for _, e := range ents {
 			r := store.Join(rel, e.Name())
-			if rel == "." {
-				r = e.Name()
+			l, isLink := store.LinkOf(e)
+			if isLink {
+				l.Name = r // as the copy names it (below a linked directory too)
+				sl := Symlink{Link: l}
+				use := l.Kind == store.LinkInside || l.Kind == store.LinkOutside && follow
+				if use && e.IsDir() {
+					sl.Copied = "dir"
+				} else if use && e.Type().IsRegular() {
+					sl.Copied = "file"
+				}
+				if sl.Copied == "dir" && cv != nil {
+					if real, err := cv.Real(r); err == nil && onWay[real] {
+						sl.Kind, sl.Copied, sl.Resolved, sl.Dir = store.LinkLoop, "", "", false
+					}
+				}
+				links = append(links, sl)
+				if sl.Copied == "" {
+					continue
+				}
 			}
 			switch {
 			case e.IsDir():
 				dirs = append(dirs, r)
+				var real string
+				if cv != nil {
+					real, _ = cv.Real(r)
+					onWay[real] = true
+				}
 				if err := walk(r); err != nil {
 					return err
 				}
+				delete(onWay, real)
 			case e.Type().IsRegular():
 				info, err := e.Info()
 				if err != nil {
@@ -279,9 +373,17 @@ func listTree(s store.Store, dir string) ([]*entry, []string, error) {
 		}
 		return nil
 	}
-	if err := walk("."); err != nil {
-		return nil, nil, err
+	if cv != nil {
+		onWay["."] = true
 	}
+	if err := walk("."); err != nil {
+		return nil, nil, nil, err
+	}
+	return files, dirs, links, nil
+}
+
+// pairSidecars attaches each .crc sidecar to its data file.
+func pairSidecars(files []*entry) []*entry {
 	byRel := map[string]*entry{}
 	for _, f := range files {
 		byRel[f.rel] = f
@@ -297,7 +399,7 @@ func listTree(s store.Store, dir string) ([]*entry, []string, error) {
 		}
 		out = append(out, f)
 	}
-	return out, dirs, nil
+	return out
 }
 
 // checkSource refuses trees a copy must not make a relocated copy of.
