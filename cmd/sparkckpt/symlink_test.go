@@ -192,7 +192,9 @@ func TestSymlinkRewriteInside(t *testing.T) {
 	isLink(t, filepath.Join(ckpt, "crcs", "hop.crc"), "c.crc")
 	isLink(t, filepath.Join(ckpt, "checkpoint-1700000020000"), "checkpoint-1700000010000")
 	assert.NotEqual(t, orig[filepath.Join(ckpt, "crcs", "c.crc")], sha(t, filepath.Join(ckpt, "crcs", "c.crc")))
-	var j struct{ Files []struct{ File, Link, Of string } }
+	var j struct {
+		Files []struct{ File, Link, Of string }
+	}
 	b, err := os.ReadFile(filepath.Join(top, "bk", "journal.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &j))
