@@ -19,6 +19,11 @@
 // client on every read and by the datanode on every write), so an FS is
 // not a store.Checksummed: it has no .crc sidecars.
 //
+// An FS is not a store.SymlinkReader: HDFS symbolic links exist in its
+// protocol but are disabled (FileSystem.enableSymlinks is off in every
+// Hadoop release since 2.x, and Spark never creates one), so every entry
+// is what its listing says and store.Confine reads an FS as it is.
+//
 // # Client limits
 //
 // Found by driving the client against store/hdfs/hdfstest: colinmarc/hdfs
