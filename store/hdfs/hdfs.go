@@ -20,9 +20,10 @@
 // not a store.Checksummed: it has no .crc sidecars.
 //
 // An FS is not a store.SymlinkReader: HDFS symbolic links exist in its
-// protocol but are disabled (FileSystem.enableSymlinks is off in every
-// Hadoop release since 2.x, and Spark never creates one), so every entry
-// is what its listing says and store.Confine reads an FS as it is.
+// protocol but Hadoop's client disables them by default
+// (FileSystem.areSymlinksEnabled, HADOOP-10020) and Spark never creates
+// one, so every entry is what its listing says and store.Confine reads an
+// FS as it is.
 //
 // # Client limits
 //
