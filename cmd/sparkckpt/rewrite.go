@@ -63,7 +63,15 @@ _spark_metadata entry. Only those JSON strings change; every other byte stays.
 
 Refused: a directory that is not a checkpoint, files that do not decode (listed; rewrite
 the rest with --skip-undecodable), a mapped prefix left in bytes sparkckpt cannot re-encode,
-and mappings that would leave the checkpoint half rewritten (--force overrides the last two).`
+and mappings that would leave the checkpoint half rewritten (--force overrides the last two).
+
+Symbolic links: every link in PATH is listed. Nothing outside PATH is ever written, and no
+write goes through a link: a file reached through a link inside PATH (a linked checkpoint
+file, .crc sidecar or receivedBlockMetadata/) is rewritten only with --follow-symlinks, at
+the link's target, and the link stays a link (--undo restores the target). A link leading
+outside PATH where files to rewrite may be is not followed (refused; --follow-symlinks reads
+it, and the rewrite is still refused if anything there would change). Broken links and
+loops are reported and left alone.`
 
 func newRewriteCmd(g *globalOptions) *cobra.Command {
 	o := &rewriteOptions{}
