@@ -88,8 +88,9 @@ type Link struct {
 	Resolved string `json:"resolved,omitempty"`
 	// Dir is true when an inside link leads to a directory.
 	Dir bool `json:"dir,omitempty"`
-	// Dest is, for an outside link, the absolute path or relative path
-	// that leaves the root (after the links on the way).
+	// Dest is, for an outside link, where it leaves the root (after the
+	// links on the way): an absolute path, or a path relative to the root
+	// starting with "..".
 	Dest string `json:"dest,omitempty"`
 }
 
@@ -103,10 +104,13 @@ func (l Link) String() string {
 		}
 		return s + " (inside the directory)"
 	case LinkOutside:
-		if l.Dest != "" && l.Dest != l.Target {
+		switch {
+		case l.Dest == "" || l.Dest == l.Target:
+			return s + " (outside the directory)"
+		case path.IsAbs(l.Dest) || filepath.IsAbs(l.Dest):
 			return s + " (outside the directory: " + l.Dest + ")"
 		}
-		return s + " (outside the directory)"
+		return s + " (outside the directory: " + l.Dest + " from it)"
 	case LinkBroken:
 		return s + " (broken: its target does not exist)"
 	case LinkLoop:

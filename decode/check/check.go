@@ -162,7 +162,9 @@ var ErrNotCheckpointDir = errors.New("not a DStream checkpoint directory")
 
 // Dir checks the checkpoint directory dir on the local filesystem. Local
 // file: URIs outside dir are checked against the root filesystem unless
-// opts.Local is set.
+// opts.Local is set. It reads dir through os.DirFS, which follows every
+// symbolic link; the command reads through store.Confine instead and
+// passes the links in Options.Symlinks.
 func Dir(ctx context.Context, dir string, opts Options) (*Report, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
