@@ -401,3 +401,67 @@ func TestSymlinkCp(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "kept outside", string(b))
 }
+
+// TestSymlinkRootIsALink: the directory given may itself be a link (or be
+// reached through one): that is the root, and it is rewritten in place.
+func TestSymlinkRootIsALink(t *testing.T) {
+	top := t.TempDir()
+	ckpt := filepath.Join(top, "ckpt")
+	tree.CopyInto(t, filepath.Join(repoDir(), "fixtures", "generated", "dstream", "local-app"), ckpt)
+	via := filepath.Join(top, "via")
+	symlink(t, "ckpt", via)
+	symlink(t, filepath.Join(via, "checkpoint-1700000010000"), filepath.Join(ckpt, "checkpoint-1700000020000")) // absolute, through the root's link
+	code, out, errs := runCLI("rewrite", via, "--from", lclFrom, "--to", lclTo, "--apply", "--follow-symlinks", "--backup-dir", filepath.Join(top, "bk"))
+	require.Equal(t, 0, code, out+errs)
+	assert.Contains(t, out, "checkpoint-1700000020000 -> checkpoint-1700000010000 (checkpoint lz4")
+	isLink(t, via, "ckpt")
+	assert.NotEqual(t, sha(t, filepath.Join(repoDir(), "fixtures", "generated", "dstream", "local-app", "checkpoint-1700000010000")),
+		sha(t, filepath.Join(ckpt, "checkpoint-1700000010000")))
+	code, out, _ = runCLI("inspect", via)
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, lclTo+"/local-app")
+	code, out, _ = runCLI("check", via)
+	assert.Equal(t, 0, code, out)
+}
+
+// TestSymlinkCpMutualLoop: two directory links leading into each other
+// end the walk: each directory is copied once, the link that closes the
+// circle is reported as a loop. A linked .crc sidecar is copied as the
+// sidecar it leads to, and still verified.
+func TestSymlinkCpMutualLoop(t *testing.T) {
+	top := t.TempDir()
+	src := filepath.Join(top, "src")
+	tree.CopyInto(t, filepath.Join(repoDir(), "fixtures", "generated", "dstream", "local-app"), src)
+	for _, d := range []string{"a", "b"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(src, d), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(src, d, "f"), []byte(d), 0o644))
+	}
+	symlink(t, "../b", filepath.Join(src, "a", "to-b"))
+	symlink(t, "../a", filepath.Join(src, "b", "to-a"))
+	require.NoError(t, os.Rename(filepath.Join(src, ".checkpoint-1700000010000.crc"), filepath.Join(src, "a", "sidecar")))
+	symlink(t, "a/sidecar", filepath.Join(src, ".checkpoint-1700000010000.crc"))
+	code, out, errs := runCLI("cp", "--json", src, filepath.Join(top, "dst"))
+	require.Equal(t, 0, code, out+errs)
+	var rep struct {
+		Symlinks      []jsonLink
+		CRCMismatches []struct{ File string }
+		Sidecars      map[string]int
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	got := map[string]string{}
+	for _, l := range rep.Symlinks {
+		got[l.Name] = l.Kind + " " + l.Copied
+	}
+	assert.Equal(t, map[string]string{".checkpoint-1700000010000.crc": "inside file", "a/to-b": "inside dir", "a/to-b/to-a": "loop ",
+		"b/to-a": "inside dir", "b/to-a/to-b": "loop "}, got)
+	assert.Empty(t, rep.CRCMismatches)
+	assert.Equal(t, 3, rep.Sidecars["copied"])
+	for p, want := range map[string]string{"a/f": "a", "a/to-b/f": "b", "b/to-a/f": "a"} {
+		b, err := os.ReadFile(filepath.Join(top, "dst", p))
+		require.NoError(t, err, p)
+		assert.Equal(t, want, string(b))
+	}
+	st, err := os.Lstat(filepath.Join(top, "dst", ".checkpoint-1700000010000.crc"))
+	require.NoError(t, err)
+	assert.True(t, st.Mode().IsRegular())
+}
