@@ -116,6 +116,11 @@ func (p *Plan) unchanged(real string) {
 // linkRefusal is the part of Refusal about symbolic links.
 func (p *Plan) linkRefusal(o Options) []error {
 	var errs []error
+	for _, l := range p.Symlinks {
+		if l.Name == MarkerName {
+			errs = append(errs, fmt.Errorf("%s is a symbolic link (to %s), where a rewrite writes its in-progress marker: remove it first", MarkerName, l.Target))
+		}
+	}
 	if len(p.Outside) > 0 {
 		errs = append(errs, fmt.Errorf("%d file(s) that would change lie outside the directory given, behind symbolic links; sparkckpt never writes there (replace each link by a copy of its file, or rewrite the directory it leads to): %s", len(p.Outside), problemList(p.Outside)))
 	}

@@ -80,3 +80,18 @@ func TestResumeAndUndoRefuseLinkAppeared(t *testing.T) {
 		assert.Empty(t, tree.Diff(before, tree.Snapshot(t, outside)), "undo=%v", undo)
 	}
 }
+
+// TestPlanRefusesLinkedMarker: a link planted where Apply writes its
+// in-progress marker refuses the plan (the marker would replace it).
+func TestPlanRefusesLinkedMarker(t *testing.T) {
+	top := t.TempDir()
+	ckpt := walTree(t, top)
+	require.NoError(t, os.Symlink(filepath.Join(top, "nowhere"), filepath.Join(ckpt, rewrite.MarkerName)))
+	mp := mustMapper(t, "hdfs://namenode.example:8020", "hdfs://new-nn:8020")
+	p, err := rewrite.NewPlan(ckpt, mp, rewrite.Options{})
+	require.NoError(t, err)
+	require.Len(t, p.Symlinks, 1)
+	err = p.Refusal(rewrite.Options{FollowSymlinks: true})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "in-progress marker")
+}
