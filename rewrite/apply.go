@@ -180,6 +180,11 @@ func ApplyAt(p *Plan, mp *Mapper, backup Place, h *Hooks) (string, error) {
 	if j, ok := InProgressAt(root); ok {
 		return "", fmt.Errorf("%s: an earlier rewrite was interrupted: run 'sparkckpt rewrite --resume %s' to complete it or '--undo %s' to roll it back", root.URI, j, j)
 	}
+	for _, fc := range p.Files {
+		if err := confined(root, fc.Path); err != nil { // symlinks.go
+			return "", err
+		}
+	}
 	// The plan was made before the lock was taken: every file must still
 	// be the original it was planned from (another run may have rewritten
 	// it since).
@@ -326,6 +331,9 @@ func forward(j *Journal, root Place, mp *Mapper, h *Hooks) error {
 		if out == nil || sha(out) != f.NewSHA256 {
 			return fmt.Errorf("%s: the new bytes differ from the plan; not touching it", pl.URI)
 		}
+		if err := confined(root, f.Path); err != nil {
+			return err
+		}
 		if err := replace(pl, out, fs.FileMode(f.Perm), h, f.Path); err != nil {
 			return err
 		}
@@ -427,6 +435,10 @@ func UndoAt(jpath Place, open Opener, h *Hooks) error {
 		}
 		if sha(orig) != f.OldSHA256 {
 			errs = append(errs, fmt.Errorf("backup of %s does not match the journal", pl.URI))
+			continue
+		}
+		if err := confined(root, f.Path); err != nil {
+			errs = append(errs, err)
 			continue
 		}
 		if err := replace(pl, orig, fs.FileMode(f.Perm), h, f.Path); err != nil {

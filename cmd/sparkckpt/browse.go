@@ -66,6 +66,11 @@ func newBrowseCmd(g *globalOptions) *cobra.Command {
 			}
 			topts := tui.Options{Root: root.name, ExpectFS: o.expectFS, ShowSecrets: o.showSecrets,
 				ReadOnly: o.readOnly, Select: sel, Clipboard: out}
+			if !root.remote() && root.dir {
+				// Symbolic links by the rule of every command: followed
+				// inside the directory; the others are files that do not open.
+				topts.FS = root.fsys(".")
+			}
 			if root.remote() {
 				// On HDFS: read through the store, rewrite where it lives.
 				topts.FS, topts.Name = root.fsys("."), root.name

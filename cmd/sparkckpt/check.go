@@ -136,14 +136,24 @@ value stored in the checkpoint's conf, else Spark's default (lz4; snappy for 1.x
 // HDFS, file: URIs in it name the cluster's disks, not this machine's:
 // opts.Local stays unset.
 func checkDStream(ctx context.Context, in *input, opts check.Options) (*check.Report, error) {
-	if !in.remote() {
-		return check.Dir(ctx, in.name, opts)
-	}
 	if !in.dir {
 		return nil, fmt.Errorf("%s is not a directory: check takes a checkpoint directory", in.name)
 	}
+	if !in.remote() {
+		opts.Local = os.DirFS("/")
+	}
 	opts.Path = in.name
+	opts.Symlinks = checkSymlinks(in)
 	return check.FS(ctx, in.fsys("."), opts)
+}
+
+// checkSymlinks lists the symbolic links below the input for check.
+func checkSymlinks(in *input) []check.Symlink {
+	var out []check.Symlink
+	for _, l := range in.symlinks() {
+		out = append(out, check.Symlink{Name: l.Name, Target: l.Target, Kind: string(l.Kind), Resolved: l.Resolved, Dest: l.Dest})
+	}
+	return out
 }
 
 func plural(n int, one, many string) string {

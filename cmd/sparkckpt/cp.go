@@ -25,6 +25,7 @@ type cpOptions struct {
 	skipUndecodable bool
 	parallel        int
 	verify          bool
+	followSymlinks  bool
 	noProgress      bool
 	timeout         time.Duration
 }
@@ -55,6 +56,11 @@ copying to HDFS (it checksums blocks itself); created when copying from HDFS to 
 disk for every file Spark writes through LocalFileSystem (all but write-ahead logs);
 recomputed for rewritten files.
 
+Symbolic links in SRC: one leading to a file or directory inside SRC is copied as what it
+leads to (the copy holds the file at the link's name: HDFS has no links); one leading
+outside SRC refuses the copy unless --follow-symlinks (then what it leads to is copied);
+broken links and loops are not copied. Every link is listed with what was done.
+
 Exit status: 0 copied (warnings are printed), 2 nothing copied (usage, unreadable or
 undecodable source, unreachable namenode, DST exists, DST locked by another run).`
 
@@ -78,6 +84,7 @@ func newCpCmd(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.rw.to, "to", "", "replacement for --from")
 	f.BoolVar(&o.skipUndecodable, "skip-undecodable", false, "copy checkpoint and log files that do not decode unchanged instead of stopping")
 	f.IntVar(&o.parallel, "parallel", 4, "files copied at once")
+	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "copy what symbolic links leading outside SRC point to (default: refuse)")
 	f.BoolVar(&o.verify, "verify", false, "read every copied file back and compare (rewritten files always are)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "no progress bar (it is shown only on a terminal anyway)")
 	f.DurationVar(&o.timeout, "timeout", 0, "HDFS: time to reach each namenode (default ipc.client.connect.timeout, else 20s)")
@@ -119,7 +126,7 @@ func runCp(cmd *cobra.Command, g *globalOptions, o *cpOptions, srcArg, dstArg st
 	if err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
-	copts := copytree.Options{Mapper: mp, SkipUndecodable: o.skipUndecodable, Parallel: o.parallel, Verify: o.verify, DestURI: dst.display}
+	copts := copytree.Options{Mapper: mp, SkipUndecodable: o.skipUndecodable, Parallel: o.parallel, Verify: o.verify, DestURI: dst.display, FollowSymlinks: o.followSymlinks}
 	if h := crashHooks(); h != nil {
 		copts.Step = h.Step
 	}
@@ -245,6 +252,20 @@ func renderCp(p *printer, r *cpResult, parallel int) {
 		if len(f.Edits) > 0 {
 			p.printf("  %s %s\n", p.bold(f.Path), p.dim(fmt.Sprintf("(%s, %d change(s), %d -> %d bytes)", f.Kind, len(f.Edits), f.Size, f.NewSize)))
 		}
+	}
+	for _, l := range r.Symlinks {
+		done := "not copied"
+		switch l.Copied {
+		case "file":
+			done = "copied as the file it leads to"
+		case "dir":
+			done = "copied as the directory it leads to"
+		}
+		label := p.dim("symlink")
+		if l.Kind != store.LinkInside {
+			label = p.warn("symlink")
+		}
+		p.printf("  %s %s: %s\n", label, l.Link.String(), done)
 	}
 	for _, w := range r.Warnings {
 		p.printf("%s %s\n", p.warn("warning:"), w)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sparkckpt/sparkckpt/rewrite"
+	"github.com/sparkckpt/sparkckpt/store"
 	"github.com/spf13/cobra"
 )
 
@@ -18,6 +19,7 @@ type rewriteOptions struct {
 	backupDir       string
 	skipUndecodable bool
 	force           bool
+	followSymlinks  bool
 	undo, resume    string
 	sinks           []string // structured.go
 }
@@ -61,7 +63,15 @@ _spark_metadata entry. Only those JSON strings change; every other byte stays.
 
 Refused: a directory that is not a checkpoint, files that do not decode (listed; rewrite
 the rest with --skip-undecodable), a mapped prefix left in bytes sparkckpt cannot re-encode,
-and mappings that would leave the checkpoint half rewritten (--force overrides the last two).`
+and mappings that would leave the checkpoint half rewritten (--force overrides the last two).
+
+Symbolic links: every link in PATH is listed. Nothing outside PATH is ever written, and no
+write goes through a link: a file reached through a link inside PATH (a linked checkpoint
+file, .crc sidecar or receivedBlockMetadata/) is rewritten only with --follow-symlinks, at
+the link's target, and the link stays a link (--undo restores the target). A link leading
+outside PATH where files to rewrite may be is not followed (refused; --follow-symlinks reads
+it, and the rewrite is still refused if anything there would change). Broken links and
+loops are reported and left alone.`
 
 func newRewriteCmd(g *globalOptions) *cobra.Command {
 	o := &rewriteOptions{}
@@ -158,6 +168,7 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 	f.BoolVar(&o.apply, "apply", false, "write the changes (default: dry run)")
 	f.StringVar(&o.backupDir, "backup-dir", "", "where to keep the journal and the originals (default: <PATH>.sparkckpt-backup-<time>-<random>, beside PATH)")
 	f.BoolVar(&o.skipUndecodable, "skip-undecodable", false, "rewrite the files that decode when some do not")
+	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "rewrite files reached through symbolic links: their targets inside PATH are rewritten, the links stay links;\nlinks leading outside PATH are read (nothing outside PATH is ever written)")
 	f.BoolVar(&o.force, "force", false, "rewrite even if a mapped prefix remains in bytes sparkckpt cannot re-encode, or the mappings leave the checkpoint half rewritten")
 	f.StringVar(&o.undo, "undo", "", "restore the original bytes of every file of this journal")
 	f.StringVar(&o.resume, "resume", "", "complete the interrupted rewrite of this journal")
@@ -176,12 +187,13 @@ func (o *rewriteOptions) plan(st *stores, root string, mp *rewrite.Mapper) (*rew
 	if j, ok := rewrite.InProgressAt(dir); ok {
 		return nil, nil, &exitErr{code: exitError, err: fmt.Errorf("%s: an earlier rewrite was interrupted: run 'sparkckpt rewrite --resume %s' to complete it or '--undo %s' to roll it back", root, j, j)}
 	}
-	p, err := rewrite.NewPlanAt(dir, mp, rewrite.Options{})
+	ro := rewrite.Options{SkipUndecodable: o.skipUndecodable, Force: o.force, FollowSymlinks: o.followSymlinks}
+	p, err := rewrite.NewPlanAt(dir, mp, ro)
 	if err != nil {
 		return nil, nil, &exitErr{code: exitError, err: err}
 	}
 	p.Root = root // as the user named it
-	return p, p.Refusal(rewrite.Options{SkipUndecodable: o.skipUndecodable, Force: o.force}), nil
+	return p, p.Refusal(ro), nil
 }
 
 // backup is where Apply keeps the journal and originals of dir: under
@@ -232,16 +244,21 @@ type rewriteResult struct {
 }
 
 func renderRewrite(p *printer, r *rewriteResult, apply bool, refusal error) {
+	renderSymlinks(p, r.Symlinks)
 	for _, f := range r.Files {
+		name := f.Path
+		if f.Link != "" {
+			name = f.Link + " -> " + f.Path
+		}
 		if f.Kind == rewrite.KindCRC {
-			p.printf("%s %s\n", p.bold(f.Path), p.dim("(.crc sidecar of "+f.Of+", regenerated)"))
+			p.printf("%s %s\n", p.bold(name), p.dim("(.crc sidecar of "+f.Of+", regenerated)"))
 			continue
 		}
 		extra := ""
 		if f.Codec != "" {
 			extra = " " + f.Codec
 		}
-		p.printf("%s %s\n", p.bold(f.Path), p.dim(fmt.Sprintf("(%s%s, %d -> %d bytes, %d change(s))", f.Kind, extra, f.OldSize, f.NewSize, len(f.Edits))))
+		p.printf("%s %s\n", p.bold(name), p.dim(fmt.Sprintf("(%s%s, %d -> %d bytes, %d change(s))", f.Kind, extra, f.OldSize, f.NewSize, len(f.Edits))))
 		for _, e := range f.Edits {
 			p.printf("  %s\n    %s %s\n    %s %s\n", p.dim(e.Location), p.bad("-"), e.Before, p.good("+"), e.After)
 		}
@@ -255,6 +272,12 @@ func renderRewrite(p *printer, r *rewriteResult, apply bool, refusal error) {
 	for _, u := range r.Inconsistent {
 		p.printf("%s %s\n", p.warn("inconsistent"), u.File+": "+u.Error)
 	}
+	for _, u := range r.NotFollowed {
+		p.printf("%s %s\n", p.bad("not followed"), u.Error)
+	}
+	for _, u := range r.Outside {
+		p.printf("%s %s\n", p.bad("outside"), u.Error)
+	}
 	data := 0
 	for _, f := range r.Files {
 		if f.Kind != rewrite.KindCRC {
@@ -263,14 +286,28 @@ func renderRewrite(p *printer, r *rewriteResult, apply bool, refusal error) {
 	}
 	summary := fmt.Sprintf("%d change(s) in %d file(s) (+%d .crc sidecar(s)), %d file(s) unchanged", r.Edits, data, len(r.Files)-data, r.Unchanged)
 	switch {
-	case len(r.Files) == 0:
-		p.printf("\nnothing to rewrite: no string matches the mappings (%d file(s) read)\n", r.Unchanged)
 	case refusal != nil:
 		p.printf("\n%s; %s\n", summary, p.bad("refused, nothing written"))
+	case len(r.Files) == 0:
+		p.printf("\nnothing to rewrite: no string matches the mappings (%d file(s) read)\n", r.Unchanged)
 	case r.Applied:
 		p.printf("\n%s; %s\njournal: %s (undo with 'sparkckpt rewrite --undo %s')\n", summary, p.good("applied"), r.Journal, r.Journal)
 	default:
 		p.printf("\n%s; dry run, nothing written (add --apply)\n", summary)
+	}
+}
+
+// renderSymlinks prints one line per symbolic link met (rewrite, cp).
+func renderSymlinks(p *printer, links []store.Link) {
+	for _, l := range links {
+		label := p.dim("symlink")
+		if l.Kind != store.LinkInside {
+			label = p.warn("symlink")
+		}
+		p.printf("%s %s\n", label, l.String())
+	}
+	if len(links) > 0 {
+		p.printf("\n")
 	}
 }
 

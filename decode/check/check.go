@@ -150,6 +150,10 @@ type Options struct {
 	// Path names the checked directory in fixes ("sparkckpt rewrite PATH
 	// ..."); Dir sets it to its argument when empty.
 	Path string
+	// Symlinks are the symbolic links below the directory, one finding
+	// each (SymlinkFindings). The caller lists them: fsys is expected to
+	// follow only those inside the directory (store.Confine).
+	Symlinks []Symlink
 }
 
 // ErrNotCheckpointDir means the directory holds no checkpoint-* file and
@@ -158,7 +162,9 @@ var ErrNotCheckpointDir = errors.New("not a DStream checkpoint directory")
 
 // Dir checks the checkpoint directory dir on the local filesystem. Local
 // file: URIs outside dir are checked against the root filesystem unless
-// opts.Local is set.
+// opts.Local is set. It reads dir through os.DirFS, which follows every
+// symbolic link; the command reads through store.Confine instead and
+// passes the links in Options.Symlinks.
 func Dir(ctx context.Context, dir string, opts Options) (*Report, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -206,6 +212,9 @@ func FS(ctx context.Context, fsys fs.FS, opts Options) (*Report, error) {
 	c.checkForeign()
 	if opts.Probe {
 		c.probe()
+	}
+	for _, f := range SymlinkFindings(opts.Symlinks) {
+		c.add(f)
 	}
 	c.finish()
 	return c.rep, nil

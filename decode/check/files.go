@@ -195,6 +195,9 @@ func (c *checker) reportSkipped(chosen *dstream.Candidate, skipped []dstream.Ski
 	byCodec := map[codec.Kind][]dstream.Skipped{}
 	var kinds []codec.Kind
 	for _, s := range skipped {
+		if c.outsideLink(s.Name) {
+			continue // Spark reads it; not followed here: symlink-outside says so
+		}
 		var u *unreadable
 		if !errors.As(s.Err, &u) {
 			u = &unreadable{kind: "decode", err: s.Err}

@@ -54,6 +54,19 @@
 // them (CRC32 per 512 bytes, decode/crcfile). Local to local, a sidecar
 // goes where the source had one: recomputed for a rewritten file (with the
 // source's bytes per checksum), else copied.
+//
+// # Symbolic links
+//
+// The source is read by package store's rule (store.Confine): a link
+// leading to a file or directory inside the source directory is copied
+// as what it leads to, under the link's name (HDFS has no links, and the
+// copy must stand alone); a link leading outside refuses the copy
+// ([ErrSymlinkOutside]) unless Options.FollowSymlinks, which copies what
+// it leads to; broken links, loops and directory links back to a
+// directory already on the way are not copied. Every link is listed in
+// Report.Symlinks with what was done. The destination is written only
+// inside its temporary directory, which holds no links.
+
 package copytree
 
 import (
@@ -104,6 +117,10 @@ type Options struct {
 	// DestURI names the destination for people in errors (the lock's
 	// holder); dstDir if empty.
 	DestURI string
+	// FollowSymlinks copies what source links leading outside the source
+	// directory point to; without it such a copy is refused (see
+	// "Symbolic links" in the package doc).
+	FollowSymlinks bool
 }
 
 // OwnerName is the owner record in a copy's temporary directory (a
@@ -148,6 +165,9 @@ type Report struct {
 	// TookOverLock is the owner of a stale destination lock this copy
 	// took over (a killed copy's), if any.
 	TookOverLock string `json:"tookOverLock,omitempty"`
+	// Symlinks are the symbolic links of the source, each with what the
+	// copy did with it.
+	Symlinks []Symlink `json:"symlinks"`
 	// Verified counts files read back from the destination.
 	Verified int           `json:"verified"`
 	Duration time.Duration `json:"durationNs"`
@@ -164,6 +184,19 @@ type FileReport struct {
 	Edits   []rewrite.Edit `json:"edits,omitempty"`
 	Sidecar string         `json:"sidecar,omitempty"` // what happened to its .crc sidecar
 }
+
+// Symlink is a symbolic link of the source and what the copy did with it.
+type Symlink struct {
+	store.Link
+	// Copied is "file" or "dir" when the copy holds, at the link's name,
+	// the file or directory it leads to; "" when it was not copied
+	// (broken, a loop).
+	Copied string `json:"copied"`
+}
+
+// ErrSymlinkOutside means a source link leads outside the source
+// directory and Options.FollowSymlinks is not set.
+var ErrSymlinkOutside = errors.New("symbolic link(s) lead outside the source directory (copy what they point to with --follow-symlinks, or replace them by copies)")
 
 // Problem is a file and what is wrong with it.
 type Problem struct {
@@ -221,7 +254,7 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s: not a directory: cp copies a checkpoint directory", srcDir)
 	}
-	files, dirs, skipped, err := listTree(src, srcDir)
+	files, dirs, links, skipped, err := listSource(src, srcDir, o.FollowSymlinks)
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +288,7 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	c := &copier{ctx: ctx, src: src, dst: dst, srcDir: srcDir, o: o,
 		dstSums: store.UsesChecksumSidecars(dst), srcSums: store.UsesChecksumSidecars(src),
 		rep: &Report{Files: []FileReport{}, Sidecars: map[string]int{}, CRCMismatches: []Problem{}, Undecodable: []Problem{},
-			Leftovers: []string{}, Removed: []Problem{}, Skipped: skipped},
+			Leftovers: []string{}, Removed: []Problem{}, Skipped: skipped, Symlinks: links},
 		expected: map[string]int64{}}
 	c.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	if bs, ok := dst.(store.BatchSyncer); ok {
@@ -358,19 +391,76 @@ func ownName(base string) bool {
 // directories under dir, relative to it, and sparkckpt's own temporaries
 // and lock files, left out.
 func listTree(s store.Store, dir string) ([]*entry, []string, []string, error) {
+	files, dirs, _, skipped, err := walkTree(store.FS(s, dir), nil, false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return pairSidecars(files), dirs, skipped, nil
+}
+
+// listSource lists the source tree by the symbolic link rule (package
+// doc) and returns every link met with what the copy does with it.
+func listSource(s store.Store, dir string, follow bool) ([]*entry, []string, []Symlink, []string, error) {
+	cv := store.ConfinedPlace(s, dir)
+	rd := cv
+	if follow {
+		rd = cv.FollowingOutside()
+	}
+	files, dirs, links, skipped, err := walkTree(rd, cv, follow)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	var outside []string
+	for _, l := range links {
+		if l.Kind == store.LinkOutside && l.Copied == "" {
+			outside = append(outside, l.String())
+		}
+	}
+	if len(outside) > 0 {
+		return nil, nil, nil, nil, fmt.Errorf("%w: %s", ErrSymlinkOutside, strings.Join(outside, "; "))
+	}
+	return pairSidecars(files), dirs, links, skipped, nil
+}
+
+// walkTree walks fsys. When cv is set (the source, confined), symbolic
+// links are classified: those inside, and with follow those outside, are
+// walked as what they lead to; a directory already on the way (by its
+// real name) is a loop and is not walked again.
+// sparkckpt's own temporaries and lock files are left out and returned
+// apart.
+func walkTree(fsys fs.FS, cv *store.Confined, follow bool) ([]*entry, []string, []Symlink, []string, error) {
 	var files []*entry
 	var dirs []string
+	links := []Symlink{}
 	skipped := []string{}
+	onWay := map[string]bool{}
 	var walk func(rel string) error
 	walk = func(rel string) error {
-		ents, err := s.ReadDir(store.Join(dir, rel))
+		ents, err := fs.ReadDir(fsys, rel)
 		if err != nil {
 			return err
 		}
 		for _, e := range ents {
 			r := store.Join(rel, e.Name())
-			if rel == "." {
-				r = e.Name()
+			l, isLink := store.LinkOf(e)
+			if isLink {
+				l.Name = r // as the copy names it (below a linked directory too)
+				sl := Symlink{Link: l}
+				use := l.Kind == store.LinkInside || l.Kind == store.LinkOutside && follow
+				if use && e.IsDir() {
+					sl.Copied = "dir"
+				} else if use && e.Type().IsRegular() {
+					sl.Copied = "file"
+				}
+				if sl.Copied == "dir" && cv != nil {
+					if real, err := cv.Real(r); err == nil && onWay[real] {
+						sl.Kind, sl.Copied, sl.Resolved, sl.Dir = store.LinkLoop, "", "", false
+					}
+				}
+				links = append(links, sl)
+				if sl.Copied == "" {
+					continue
+				}
 			}
 			if ownName(e.Name()) {
 				skipped = append(skipped, r)
@@ -379,9 +469,15 @@ func listTree(s store.Store, dir string) ([]*entry, []string, []string, error) {
 			switch {
 			case e.IsDir():
 				dirs = append(dirs, r)
+				var real string
+				if cv != nil {
+					real, _ = cv.Real(r)
+					onWay[real] = true
+				}
 				if err := walk(r); err != nil {
 					return err
 				}
+				delete(onWay, real)
 			case e.Type().IsRegular():
 				info, err := e.Info()
 				if err != nil {
@@ -392,9 +488,17 @@ func listTree(s store.Store, dir string) ([]*entry, []string, []string, error) {
 		}
 		return nil
 	}
-	if err := walk("."); err != nil {
-		return nil, nil, nil, err
+	if cv != nil {
+		onWay["."] = true
 	}
+	if err := walk("."); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return files, dirs, links, skipped, nil
+}
+
+// pairSidecars attaches each .crc sidecar to its data file.
+func pairSidecars(files []*entry) []*entry {
 	byRel := map[string]*entry{}
 	for _, f := range files {
 		byRel[f.rel] = f
@@ -410,7 +514,7 @@ func listTree(s store.Store, dir string) ([]*entry, []string, []string, error) {
 		}
 		out = append(out, f)
 	}
-	return out, dirs, skipped, nil
+	return out
 }
 
 // checkSource refuses trees a copy must not make a relocated copy of.
