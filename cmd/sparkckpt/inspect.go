@@ -49,6 +49,7 @@ unless --show-secrets. --json prints the full model (schema in the README).
 				return &exitErr{code: exitError, err: err}
 			}
 			st := newStores(cmd.Context(), os.Getenv, 0)
+			st.lim = g.limits()
 			defer st.Close()
 			rep, err := inspectAny(st, args[0], force)
 			if err != nil {
@@ -69,6 +70,7 @@ unless --show-secrets. --json prints the full model (schema in the README).
 	}
 	cmd.Flags().StringVar(&o.codec.name, "codec", "auto", codecHelp)
 	cmd.Flags().BoolVar(&o.showSecrets, "show-secrets", false, "show conf values whose keys look secret instead of masking them")
+	g.addLimitFlags(cmd)
 	return cmd
 }
 
@@ -129,15 +131,15 @@ func readCheckpointFile(in *input, rel string, force *codec.Kind) (*dstream.File
 	if err != nil {
 		return nil, err
 	}
-	return decodeCheckpoint(in.path(rel), b, force)
+	return decodeCheckpoint(in.path(rel), b, force, in.lim)
 }
 
 // decodeCheckpoint decodes the bytes of a checkpoint file named name.
-func decodeCheckpoint(name string, b []byte, force *codec.Kind) (*dstream.File, error) {
+func decodeCheckpoint(name string, b []byte, force *codec.Kind, lim decode.Limits) (*dstream.File, error) {
 	if len(b) == 0 {
 		return nil, decode.WithFile(&decode.Error{Format: "codec", Err: fmt.Errorf("%w: empty file", decode.ErrTruncated)}, name)
 	}
-	f, err := dstream.Read(b, force)
+	f, err := dstream.ReadLimits(b, force, lim)
 	if err != nil {
 		return nil, decode.WithFile(err, name)
 	}
@@ -196,13 +198,13 @@ func inspectPath(in *input, force *codec.Kind) (*dstreamReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	return chooseCheckpoint(in.name, names, in.path, in.readFile, force)
+	return chooseCheckpoint(in.name, names, in.path, in.readFile, force, in.lim)
 }
 
 // chooseCheckpoint picks and decodes the file Spark would read from the
 // directory dir holding names, wherever it lives: join names a file for
 // messages, read reads one.
-func chooseCheckpoint(dir string, names []string, join func(string) string, read func(string) ([]byte, error), force *codec.Kind) (*dstreamReport, error) {
+func chooseCheckpoint(dir string, names []string, join func(string) string, read func(string) ([]byte, error), force *codec.Kind, lim decode.Limits) (*dstreamReport, error) {
 	cands := dstream.Candidates(names)
 	if len(cands) == 0 {
 		return nil, notCheckpointDir(dir, names)
@@ -212,7 +214,7 @@ func chooseCheckpoint(dir string, names []string, join func(string) string, read
 		if err != nil {
 			return nil, err
 		}
-		return decodeCheckpoint(join(name), b, force)
+		return decodeCheckpoint(join(name), b, force, lim)
 	})
 	if chosen == nil {
 		var errs []error

@@ -219,7 +219,7 @@ func (r *structuredFileReport) readState(in *input, abs string, b []byte, force 
 	}
 	kind := strings.TrimPrefix(path.Ext(abs), ".")
 	r.Records = []structured.DecodedRecord{}
-	sum, err := structured.ScanStateFile(strings.NewReader(string(b)), kind, force, decode.Limits{}, func(rec structured.Record) error {
+	sum, err := structured.ScanStateFile(strings.NewReader(string(b)), kind, force, in.lim, func(rec structured.Record) error {
 		r.Records = append(r.Records, rc.Decode(rec))
 		return nil
 	})
@@ -792,7 +792,7 @@ func runStructuredCheck(cmd *cobra.Command, g *globalOptions, st *stores, in *in
 			return true, &exitErr{code: exitError, err: usageError{fmt.Errorf("--spark-version: %w", err)}}
 		}
 	}
-	opts := structured.CheckOptions{Path: in.name, ExpectFS: o.expectFS, SparkVersion: so.sparkVersion, Codec: force}
+	opts := structured.CheckOptions{Path: in.name, ExpectFS: o.expectFS, SparkVersion: so.sparkVersion, Codec: force, Limits: g.limits()}
 	for _, s := range so.sinks {
 		sin, err := st.input(s)
 		if err != nil {
@@ -824,7 +824,7 @@ func runStructuredCheck(cmd *cobra.Command, g *globalOptions, st *stores, in *in
 	ok := rep.OK
 	var drep *check.Report
 	if kind == pathMixed {
-		drep, err = checkDStream(cmd.Context(), in, check.Options{ExpectFS: o.expectFS, Codec: force, Probe: o.probe, ProbeTimeout: o.probeTimeout, Dial: checkDial})
+		drep, err = checkDStream(cmd.Context(), in, check.Options{ExpectFS: o.expectFS, Codec: force, Probe: o.probe, ProbeTimeout: o.probeTimeout, Dial: checkDial, Limits: g.limits()})
 		if err != nil {
 			return true, &exitErr{code: exitError, err: err}
 		}

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/decode/codec"
 	"github.com/sparkckpt/sparkckpt/decode/dstream"
 )
@@ -150,6 +151,9 @@ type Options struct {
 	// Path names the checked directory in fixes ("sparkckpt rewrite PATH
 	// ..."); Dir sets it to its argument when empty.
 	Path string
+	// Limits bound what decoding one file may cost; a checkpoint file
+	// that decompresses to more than Limits.MaxDecompressed is unreadable.
+	Limits decode.Limits
 }
 
 // ErrNotCheckpointDir means the directory holds no checkpoint-* file and
