@@ -338,4 +338,3 @@ func writeBomb(t *testing.T, path string, k codec.Kind, raw int) {
 		t.Fatal(err)
 	}
 }
-
