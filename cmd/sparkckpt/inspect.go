@@ -19,6 +19,7 @@ import (
 type inspectOptions struct {
 	codec       codecFlag
 	showSecrets bool
+	limit       int
 }
 
 func newInspectCmd(g *globalOptions) *cobra.Command {
@@ -48,10 +49,13 @@ unless --show-secrets. --json prints the full model (schema in the README).
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
+			if o.limit < 0 {
+				return &exitErr{code: exitError, err: usageError{fmt.Errorf("--limit must be 0 or more, got %d", o.limit)}}
+			}
 			st := newStores(cmd.Context(), os.Getenv, 0)
 			st.lim = g.limits()
 			defer st.Close()
-			rep, err := inspectAny(st, args[0], force)
+			rep, err := inspectAny(st, args[0], force, o.limit)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
@@ -70,6 +74,7 @@ unless --show-secrets. --json prints the full model (schema in the README).
 	}
 	cmd.Flags().StringVar(&o.codec.name, "codec", "auto", codecHelp)
 	cmd.Flags().BoolVar(&o.showSecrets, "show-secrets", false, "show conf values whose keys look secret instead of masking them")
+	cmd.Flags().IntVar(&o.limit, "limit", defaultRecordLimit, "records of a state file shown (text and --json); the rest are counted, never kept")
 	g.addLimitFlags(cmd)
 	return cmd
 }
@@ -156,7 +161,7 @@ func (r *walFileReport) render(p *printer) { renderWALFile(p, r) }
 func (r *walDirReport) render(p *printer)  { renderWALDir(p, r) }
 
 // inspectAny dispatches on what PATH is, on the local disk or on HDFS.
-func inspectAny(st *stores, path string, force *codec.Kind) (report, error) {
+func inspectAny(st *stores, path string, force *codec.Kind, limit int) (report, error) {
 	in, err := st.openInput(path)
 	if err != nil {
 		return nil, err
@@ -169,7 +174,7 @@ func inspectAny(st *stores, path string, force *codec.Kind) (report, error) {
 	}
 	// Structured Streaming checkpoints (and mixed directories), file sink
 	// logs and their files (structured.go).
-	if rep, ok, err := inspectStructured(in, force); ok {
+	if rep, ok, err := inspectStructured(in, force, limit); ok {
 		return rep, err
 	}
 	rep, err := inspectPath(in, force)

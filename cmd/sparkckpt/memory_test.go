@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,4 +99,98 @@ func TestMemoryBombs(t *testing.T) {
 		)
 	}
 	checkRuns(t, bin, runs)
+}
+
+// TestMemoryCraftedTrees: one flipped flag bit in a real 42 KB RDD part
+// file (scala.Tuple2 0x02 to 0x03: every pair may hold custom data, and
+// each reading nests the pairs after it) took dump to 718 MB; now it
+// fails with ErrTooLarge within the bound.
+func TestMemoryCraftedTrees(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	src := filepath.Join(repoDir(), "..", "shared", "fixtures-real", "dhruvpratapsingh-twitter-spark-streaming", "checkpoint",
+		"09b670bd-4054-4dd5-8308-d72eb16eaf5a", "rdd-3384", "part-00000")
+	b, err := os.ReadFile(src)
+	if err != nil {
+		if os.Getenv("SPARKCKPT_REQUIRE_FIXTURES") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip("SKIP: real fixtures missing: ", err)
+	}
+	name := []byte("scala.Tuple2")
+	i := bytes.Index(b, name)
+	if i < 0 || b[i+len(name)+8] != 0x02 {
+		t.Fatalf("%s: no scala.Tuple2 descriptor with flags 0x02", src)
+	}
+	b[i+len(name)+8] = 0x03
+	f := filepath.Join(t.TempDir(), "part-00000")
+	if err := os.WriteFile(f, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildSparkckpt(t)
+	want := "javaser: " + f + ": offset "
+	checkRuns(t, bin, []memRun{
+		{"dump", []string{"dump", f}, 2, want},
+		{"dump-json", []string{"dump", "--json", f}, 2, "too large: reading the object tree would take more than"},
+		{"cat", []string{"cat", f}, 0, ""},
+	})
+}
+
+// writeTinyRecords writes an HDFS state store delta file (lz4, as Spark
+// writes it) of n puts of a 1-byte key and a 1-byte value: a million
+// records in about 50 KB.
+func writeTinyRecords(t *testing.T, path string, n int) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rec := []byte{0, 0, 0, 1, 'k', 0, 0, 0, 1, 'v'}
+	raw := append(bytes.Repeat(rec, n), 0xFF, 0xFF, 0xFF, 0xFF) // -1: the end
+	b, err := codec.Compress(codec.LZ4, codec.Params{}, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMemoryStateRecords: inspect on a 50 KB state file of a million
+// tiny records took 440 MB (text) and 950 MB (--json); now it keeps
+// --limit records (default 50) and counts the rest.
+func TestMemoryStateRecords(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	f := filepath.Join(t.TempDir(), "ckpt", "state", "0", "0", "1.delta")
+	writeTinyRecords(t, f, 1_000_000)
+	bin := buildSparkckpt(t)
+	checkRuns(t, bin, []memRun{
+		{"text", []string{"inspect", f}, 0, ""},
+		{"json", []string{"inspect", "--json", f}, 0, ""},
+		{"json-limit", []string{"inspect", "--json", "--limit", "100000", f}, 0, ""},
+	})
+	out, err := exec.Command(bin, "inspect", f).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "1000000 put, 0 delete, 0 merge") || !strings.Contains(string(out), "... 999950 more record(s) (--limit N shows more)") {
+		t.Errorf("text output lacks the counts:\n%.3000s", out)
+	}
+	out, err = exec.Command(bin, "inspect", "--json", "--limit", "3", f).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Records        []struct{ Offset int64 } `json:"records"`
+		RecordsOmitted int64                    `json:"recordsOmitted"`
+		State          struct{ Puts int64 }     `json:"state"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Records) != 3 || rep.Records[2].Offset != 20 || rep.RecordsOmitted != 999_997 || rep.State.Puts != 1_000_000 {
+		t.Errorf("--json --limit 3: %d records (third at %d), %d omitted, %d puts", len(rep.Records), rep.Records[len(rep.Records)-1].Offset, rep.RecordsOmitted, rep.State.Puts)
+	}
 }
