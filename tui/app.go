@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/decode/dstream"
 	"github.com/sparkckpt/sparkckpt/rewrite"
 )
@@ -42,6 +43,10 @@ type Options struct {
 	Select string
 	// Now is the clock (for the backup directory's name); nil means time.Now.
 	Now func() time.Time
+	// Limits bound what decoding one file may cost (MaxDecompressed:
+	// what it may decompress to); zero fields mean the defaults. A file
+	// past them shows its error, like any file that does not decode.
+	Limits decode.Limits
 }
 
 // mode is what the browser is doing; it decides how every message is
@@ -469,7 +474,7 @@ func (m *Model) startDecode(e *entry) tea.Cmd {
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
 	m.cancel, m.inflight = cancel, e.rel
-	return decodeCmd(ctx, m.fsys, e, false)
+	return decodeCmd(ctx, m.fsys, e, false, m.opts.Limits)
 }
 
 func (m *Model) decodeRequested(msg decodeReqMsg) tea.Cmd {
@@ -494,7 +499,7 @@ func (m *Model) nextBg() tea.Cmd {
 			continue
 		}
 		m.bgBusy = true
-		return decodeCmd(m.ctx, m.fsys, e, true)
+		return decodeCmd(m.ctx, m.fsys, e, true, m.opts.Limits)
 	}
 	return nil
 }

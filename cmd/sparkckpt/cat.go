@@ -29,6 +29,7 @@ SHA-256 of the decompressed stream.
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st := newStores(cmd.Context(), os.Getenv, 0)
+			st.lim = g.limits()
 			defer st.Close()
 			src, err := openSource(st, args[0], cf)
 			if err != nil {
@@ -63,5 +64,6 @@ SHA-256 of the decompressed stream.
 		},
 	}
 	cmd.Flags().StringVar(&cf.name, "codec", "auto", codecHelp)
+	g.addLimitFlags(cmd)
 	return cmd
 }

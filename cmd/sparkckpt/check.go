@@ -93,8 +93,10 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 				Probe:        o.probe,
 				ProbeTimeout: o.probeTimeout,
 				Dial:         checkDial,
+				Limits:       g.limits(),
 			}
 			st := newStores(cmd.Context(), os.Getenv, 0)
+			st.lim = g.limits()
 			defer st.Close()
 			in, err := st.openInput(args[0])
 			if err != nil {
@@ -129,6 +131,7 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 lz4, snappy, zstd, lzf or a Spark codec class name; "auto" (the default) takes the
 value stored in the checkpoint's conf, else Spark's default (lz4; snappy for 1.x)`)
 	addStructuredCheckFlags(cmd.Flags(), &o.structured) // structured.go
+	g.addLimitFlags(cmd)
 	return cmd
 }
 

@@ -30,6 +30,7 @@ complete tree (see the README for its shape).
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st := newStores(cmd.Context(), os.Getenv, 0)
+			st.lim = g.limits()
 			defer st.Close()
 			src, err := openSource(st, args[0], cf)
 			if err != nil {
@@ -65,5 +66,6 @@ complete tree (see the README for its shape).
 	}
 	cmd.Flags().StringVar(&cf.name, "codec", "auto", codecHelp)
 	cmd.Flags().BoolVar(&full, "full", false, "show long strings and byte runs in full")
+	g.addLimitFlags(cmd)
 	return cmd
 }

@@ -66,6 +66,7 @@ func openSource(st *stores, path string, cf *codecFlag) (*source, error) {
 		f.Close()
 		return nil, decode.WithFile(err, in.name)
 	}
+	r.SetMaxDecompressed(st.lim.MaxDecompressed)
 	return &source{path: in.name, f: f, r: r}, nil
 }
 
@@ -102,6 +103,7 @@ type input struct {
 	dir  bool      // set by stat
 	loc  *location // the HDFS location; nil on the local disk
 	conf *store.Confined
+	lim  decode.Limits
 }
 
 // confined is the directory input read by the symbolic link rule.
@@ -146,16 +148,16 @@ func (s *stores) input(arg string) (*input, error) {
 	i := strings.Index(arg, "://")
 	uri := hdfs.IsURI(arg) || strings.HasPrefix(arg, "file:") || i > 0 && !strings.ContainsAny(arg[:i], "/.")
 	if !uri {
-		return &input{name: arg}, nil
+		return &input{name: arg, lim: s.lim}, nil
 	}
 	loc, err := s.open(arg)
 	if err != nil {
 		return nil, err
 	}
 	if _, ok := loc.store.(*store.Local); ok {
-		return &input{name: loc.display}, nil
+		return &input{name: loc.display, lim: s.lim}, nil
 	}
-	return &input{name: loc.display, loc: loc}, nil
+	return &input{name: loc.display, loc: loc, lim: s.lim}, nil
 }
 
 // openInput resolves arg and stats it.
@@ -317,7 +319,7 @@ func (in *input) at(p string) *input {
 		loc := *in.loc
 		loc.name, loc.display = name, in.loc.displayName(name)
 		loc.uri = loc.display
-		return &input{name: loc.display, dir: true, loc: &loc}
+		return &input{name: loc.display, dir: true, loc: &loc, lim: in.lim}
 	}
-	return &input{name: filepath.FromSlash(p), dir: true}
+	return &input{name: filepath.FromSlash(p), dir: true, lim: in.lim}
 }

@@ -20,6 +20,7 @@ import (
 type inspectOptions struct {
 	codec       codecFlag
 	showSecrets bool
+	limit       int
 }
 
 func newInspectCmd(g *globalOptions) *cobra.Command {
@@ -49,9 +50,13 @@ unless --show-secrets. --json prints the full model (schema in the README).
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
+			if o.limit < 0 {
+				return &exitErr{code: exitError, err: usageError{fmt.Errorf("--limit must be 0 or more, got %d", o.limit)}}
+			}
 			st := newStores(cmd.Context(), os.Getenv, 0)
+			st.lim = g.limits()
 			defer st.Close()
-			rep, err := inspectAny(st, args[0], force)
+			rep, err := inspectAny(st, args[0], force, o.limit)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
@@ -70,6 +75,8 @@ unless --show-secrets. --json prints the full model (schema in the README).
 	}
 	cmd.Flags().StringVar(&o.codec.name, "codec", "auto", codecHelp)
 	cmd.Flags().BoolVar(&o.showSecrets, "show-secrets", false, "show conf values whose keys look secret instead of masking them")
+	cmd.Flags().IntVar(&o.limit, "limit", defaultRecordLimit, "records of a state file shown (text and --json); the rest are counted, never kept")
+	g.addLimitFlags(cmd)
 	return cmd
 }
 
@@ -133,15 +140,15 @@ func readCheckpointFile(in *input, rel string, force *codec.Kind) (*dstream.File
 	if err != nil {
 		return nil, err
 	}
-	return decodeCheckpoint(in.path(rel), b, force)
+	return decodeCheckpoint(in.path(rel), b, force, in.lim)
 }
 
 // decodeCheckpoint decodes the bytes of a checkpoint file named name.
-func decodeCheckpoint(name string, b []byte, force *codec.Kind) (*dstream.File, error) {
+func decodeCheckpoint(name string, b []byte, force *codec.Kind, lim decode.Limits) (*dstream.File, error) {
 	if len(b) == 0 {
 		return nil, decode.WithFile(&decode.Error{Format: "codec", Err: fmt.Errorf("%w: empty file", decode.ErrTruncated)}, name)
 	}
-	f, err := dstream.Read(b, force)
+	f, err := dstream.ReadLimits(b, force, lim)
 	if err != nil {
 		return nil, decode.WithFile(err, name)
 	}
@@ -158,7 +165,7 @@ func (r *walFileReport) render(p *printer) { renderWALFile(p, r) }
 func (r *walDirReport) render(p *printer)  { renderWALDir(p, r) }
 
 // inspectAny dispatches on what PATH is, on the local disk or on HDFS.
-func inspectAny(st *stores, path string, force *codec.Kind) (report, error) {
+func inspectAny(st *stores, path string, force *codec.Kind, limit int) (report, error) {
 	in, err := st.openInput(path)
 	if err != nil {
 		return nil, err
@@ -171,7 +178,7 @@ func inspectAny(st *stores, path string, force *codec.Kind) (report, error) {
 	}
 	// Structured Streaming checkpoints (and mixed directories), file sink
 	// logs and their files (structured.go).
-	if rep, ok, err := inspectStructured(in, force); ok {
+	if rep, ok, err := inspectStructured(in, force, limit); ok {
 		return rep, err
 	}
 	rep, err := inspectPath(in, force)
@@ -200,7 +207,7 @@ func inspectPath(in *input, force *codec.Kind) (*dstreamReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep, err := chooseCheckpoint(in.name, names, in.path, in.readFile, force)
+	rep, err := chooseCheckpoint(in.name, names, in.path, in.readFile, force, in.lim)
 	if rep != nil {
 		rep.Symlinks = in.symlinks()
 	}
@@ -210,7 +217,7 @@ func inspectPath(in *input, force *codec.Kind) (*dstreamReport, error) {
 // chooseCheckpoint picks and decodes the file Spark would read from the
 // directory dir holding names, wherever it lives: join names a file for
 // messages, read reads one.
-func chooseCheckpoint(dir string, names []string, join func(string) string, read func(string) ([]byte, error), force *codec.Kind) (*dstreamReport, error) {
+func chooseCheckpoint(dir string, names []string, join func(string) string, read func(string) ([]byte, error), force *codec.Kind, lim decode.Limits) (*dstreamReport, error) {
 	cands := dstream.Candidates(names)
 	if len(cands) == 0 {
 		return nil, notCheckpointDir(dir, names)
@@ -220,7 +227,7 @@ func chooseCheckpoint(dir string, names []string, join func(string) string, read
 		if err != nil {
 			return nil, err
 		}
-		return decodeCheckpoint(join(name), b, force)
+		return decodeCheckpoint(join(name), b, force, lim)
 	})
 	if chosen == nil {
 		var errs []error

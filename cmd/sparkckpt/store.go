@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/rewrite"
 	"github.com/sparkckpt/sparkckpt/store"
 	"github.com/sparkckpt/sparkckpt/store/hdfs"
@@ -42,6 +43,7 @@ type stores struct {
 	cfg     *hdfs.Config
 	hdfs    map[string]*hdfs.FS
 	local   *store.Local
+	lim     decode.Limits // what one file may decompress to (--max-decompressed)
 }
 
 func newStores(ctx context.Context, getenv func(string) string, timeout time.Duration) *stores {

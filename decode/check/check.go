@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/decode/codec"
 	"github.com/sparkckpt/sparkckpt/decode/dstream"
 )
@@ -154,6 +155,9 @@ type Options struct {
 	// each (SymlinkFindings). The caller lists them: fsys is expected to
 	// follow only those inside the directory (store.Confine).
 	Symlinks []Symlink
+	// Limits bound what decoding one file may cost; a checkpoint file
+	// that decompresses to more than Limits.MaxDecompressed is unreadable.
+	Limits decode.Limits
 }
 
 // ErrNotCheckpointDir means the directory holds no checkpoint-* file and

@@ -48,7 +48,7 @@ func (c *checker) readCheckpoint(name string, force *codec.Kind, verifyCRC bool)
 			return nil, &unreadable{kind: "codec", detected: k, err: fmt.Errorf("compressed with %s, read with %s", k, *force)}
 		}
 	}
-	f, err := dstream.Read(b, force)
+	f, err := dstream.ReadLimits(b, force, c.opts.Limits)
 	if err != nil {
 		return nil, &unreadable{kind: "decode", err: err}
 	}
