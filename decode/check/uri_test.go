@@ -93,7 +93,9 @@ func TestRewriteFix(t *testing.T) {
 		require.NoError(t, err)
 		p, _ := parsePlace(uri)
 		c := &checker{expects: []place{e}, opts: Options{Path: "/restore/my ckpt"}}
-		return c.rewriteFix(p, paths)
+		argv := c.rewriteFix(p, paths)
+		assert.Equal(t, []string{"sparkckpt", "rewrite", "/restore/my ckpt", "--from"}, argv[:4])
+		return ShellLine(argv)
 	}
 	assert.Equal(t, "sparkckpt rewrite '/restore/my ckpt' --from hdfs://old:8020 --to hdfs://new:8020",
 		fix("hdfs://new:8020/", "hdfs://old:8020/user/x", "/user/x"))

@@ -159,7 +159,7 @@ func Check(fsys fs.FS, opts CheckOptions) (*CheckReport, error) {
 	for _, n := range c.Nested {
 		k.add(check.Finding{Severity: check.Info, Code: "nested-checkpoint", File: n + "/",
 			Message: fmt.Sprintf("%s/ is the checkpoint of another query (it has offsets/); it is not part of this one and was not checked", n),
-			Fix:     "sparkckpt check " + check.ShellQuote(check.JoinPath(opts.Path, n))})
+			Fix:     "check it on its own"}.WithCommand("sparkckpt", "check", check.JoinPath(opts.Path, n)))
 	}
 	k.checkForeign()
 	k.finish()
@@ -1184,7 +1184,7 @@ func (k *checker) checkForeign() {
 		from := commonPrefix(g.places)
 		k.add(check.Finding{Severity: sev, Code: "foreign-authority", File: first.File, Location: first.Location, Count: len(g.places), Places: g.places,
 			Message: fmt.Sprintf("%d %s URI(s) on %s, which is not among --expect-fs (%s)", len(g.places), g.role, g.key, meaning),
-			Fix:     fmt.Sprintf("sparkckpt rewrite %s --from %s --to %s", check.ShellQuote(k.opts.Path), check.ShellQuote(from), check.ShellQuote(k.opts.ExpectFS[0]))})
+			Fix:     "move them onto " + k.opts.ExpectFS[0] + " (the command is a dry run of the rewrite; add --apply to write)"}.WithCommand("sparkckpt", "rewrite", k.opts.Path, "--from", from, "--to", k.opts.ExpectFS[0]))
 	}
 }
 
