@@ -368,7 +368,7 @@ func ResumeAt(jpath Place, open Opener, h *Hooks) error {
 	if j.State == StateUndone {
 		return fmt.Errorf("%s: this rewrite was undone", jpath.URI)
 	}
-	mp, err := NewMapper(j.Mappings)
+	mp, err := newMapper(j.Mappings)
 	if err != nil {
 		return err
 	}

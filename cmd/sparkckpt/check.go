@@ -27,7 +27,8 @@ const checkLong = `check tells, before Spark is started, whether Spark Streaming
 checkpoint directory, and if not, why and what to do. It reads only; it never writes.
 
 It runs every check and reports every finding (severity, code, message, file and
-location, and a fix, often a ready sparkckpt command line):
+location, a fix in prose and, where one exists, the command that carries it out,
+often a sparkckpt rewrite dry run):
 
   - the file Spark's CheckpointReader picks (newest first, checkpoint-<t> before
     checkpoint-<t>.bk, the first that decodes), and the newer files it cannot read:
@@ -61,7 +62,8 @@ be read or is not a checkpoint directory (DStream or Structured Streaming) or a
 file sink, or on a usage error.
 
 --json prints {dir, ok, chosen, newest, checkpointDir, codec, expectFs, counts,
-findings: [{severity, code, message, file, location, fix, count, places}], probes}
+findings: [{severity, code, message, file, location, fix, command, shell, count,
+places}], probes}; fix is prose, command an argv list, shell that command quoted
 (schema in the README).`
 
 func newCheckCmd(g *globalOptions) *cobra.Command {
@@ -281,6 +283,9 @@ func renderFindings(p *printer, findingsList []check.Finding) {
 			}
 			if f.Fix != "" {
 				p.printf("%sfix: %s\n", indent, f.Fix)
+			}
+			if f.Shell != "" {
+				p.printf("%srun: %s\n", indent, f.Shell)
 			}
 		}
 	}

@@ -319,7 +319,7 @@ func (b *progressBar) update(p copytree.Progress) {
 	if el := now.Sub(b.start).Seconds(); el > 0.2 {
 		rate = " " + humanBytes(int64(float64(p.BytesDone)/el)) + "/s"
 	}
-	cur := p.Current
+	cur := escapeText(p.Current) // a file name (escape.go)
 	if len(cur) > 30 {
 		cur = "..." + cur[len(cur)-27:]
 	}

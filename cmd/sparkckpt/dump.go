@@ -56,6 +56,7 @@ complete tree (see the README for its shape).
 					"stream": javaser.JSON(s),
 				})
 			}
+			out = &safeWriter{w: out} // class and field names are the file's (escape.go)
 			fmt.Fprintf(out, "file %s codec=%s decompressed=%d bytes\n", src.path, src.r.Kind(), len(data))
 			o := javaser.DumpOptions{}
 			if full {

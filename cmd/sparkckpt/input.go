@@ -48,7 +48,7 @@ func openSource(st *stores, path string, cf *codecFlag) (*source, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := st.input(path)
+	in, err := st.openInput(path)
 	if err != nil {
 		return nil, err
 	}
@@ -170,8 +170,35 @@ func (s *stores) openInput(arg string) (*input, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := readable(in.name, st); err != nil {
+		return nil, err
+	}
 	in.dir = st.IsDir()
 	return in, nil
+}
+
+// readable refuses what is neither a regular file nor a directory: a
+// named pipe, socket or device would block a reader forever or stream
+// without end.
+func readable(name string, st fs.FileInfo) error {
+	m := st.Mode()
+	if m.IsRegular() || m.IsDir() {
+		return nil
+	}
+	what := "a special file"
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		what = "a named pipe"
+	case m&fs.ModeSocket != 0:
+		what = "a socket"
+	case m&fs.ModeCharDevice != 0:
+		what = "a character device"
+	case m&fs.ModeDevice != 0:
+		what = "a device"
+	case m&fs.ModeSymlink != 0:
+		what = "a symbolic link"
+	}
+	return fmt.Errorf("%s is %s, not a regular file or a directory: sparkckpt reads only those", name, what)
 }
 
 // remote reports whether the input is not on the local disk.

@@ -112,7 +112,7 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 				if err != nil {
 					return &exitErr{code: exitError, err: err}
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "restored the original files of %s\n", o.undo)
+				newPrinter(cmd).printf("restored the original files of %s\n", o.undo)
 				return nil
 			case o.resume != "":
 				j, err := st.place(o.resume)
@@ -122,7 +122,7 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 				if err != nil {
 					return &exitErr{code: exitError, err: err}
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "completed the rewrite of %s\n", o.resume)
+				newPrinter(cmd).printf("completed the rewrite of %s\n", o.resume)
 				return nil
 			}
 			mp, err := o.mapper()

@@ -147,6 +147,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return exitOK
 	}
+	// Errors name files and quote what they hold: escaped like all
+	// human output (escape.go).
+	stderr = &safeWriter{w: stderr}
 	var ee *exitErr
 	if errors.As(err, &ee) {
 		if ee.err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,13 +56,36 @@ type Finding struct {
 	// (Checkpoint.graph.outputStreams.array[0]...), a WAL record
 	// ("record@821 event[0]..."), or a byte offset.
 	Location string `json:"location,omitempty"`
-	// Fix suggests what to do, often a ready sparkckpt command line.
+	// Fix says what to do, in prose.
 	Fix string `json:"fix,omitempty"`
+	// Command is the command that carries out (or, for a rewrite, previews
+	// as a dry run) the fix, as an argument vector, where one exists.
+	Command []string `json:"command,omitempty"`
+	// Shell is Command as one POSIX shell line, each argument quoted
+	// where it needs it.
+	Shell string `json:"shell,omitempty"`
 	// Count is, for a finding that groups several places, how many.
 	Count int `json:"count,omitempty"`
 	// Places lists every place of a grouped finding; File and Location
 	// are the first.
 	Places []Place `json:"places,omitempty"`
+}
+
+// WithCommand returns f with Command set to argv and Shell to its quoted
+// shell line.
+func (f Finding) WithCommand(argv ...string) Finding {
+	f.Command, f.Shell = argv, ShellLine(argv)
+	return f
+}
+
+// ShellLine joins argv into one POSIX shell line, quoting each argument
+// where it needs it (ShellQuote).
+func ShellLine(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = ShellQuote(a)
+	}
+	return strings.Join(q, " ")
 }
 
 // Place is one occurrence of a grouped finding.

@@ -247,7 +247,7 @@ func (c *checker) reportSkipped(chosen *dstream.Candidate, skipped []dstream.Ski
 		f := Finding{Severity: sev, Code: "codec-mismatch", File: group[0].Name,
 			Message: fmt.Sprintf("%s compressed with %s, but Spark reads with %s (%s) and fails with %s; %s",
 				names, k, readWith, c.codecSource(), sparkCodecError(mustKind(readWith)), what),
-			Fix: fmt.Sprintf("restart the application with --conf spark.io.compression.codec=%s (and check with: sparkckpt check %s --codec %s)", k, ShellQuote(c.opts.Path), k)}
+			Fix: fmt.Sprintf("restart the application with --conf spark.io.compression.codec=%s (the command checks what Spark then reads)", k)}.WithCommand("sparkckpt", "check", c.opts.Path, "--codec", k.String())
 		if len(group) > 1 {
 			f.Count, f.Places = len(group), places
 		}
