@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/sparkckpt/sparkckpt/decode/codec"
 	"github.com/sparkckpt/sparkckpt/decode/javaser"
@@ -243,4 +244,24 @@ func TestAppendSafe(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, len("file x\x1b[2J\n"), n, "Write reports the bytes given")
 	assert.Equal(t, "file x\\x1b[2J\n", b.String())
+}
+
+// FuzzAppendSafe: whatever the input, the escaped text holds no control
+// byte but newline and tab (nor DEL, a C1 control or a byte that is not
+// UTF-8), and escaping it again changes nothing.
+func FuzzAppendSafe(f *testing.F) {
+	f.Add([]byte(hostile), false)
+	f.Add([]byte("\x1b[1mbold\x1b[0m\x1b[2J\xff"), true)
+	f.Fuzz(func(t *testing.T, b []byte, sgr bool) {
+		out := appendSafe(nil, b, sgr)
+		if !sgr && len(controlBytes(string(out))) > 0 {
+			t.Fatalf("%q -> %q keeps %v", b, out, controlBytes(string(out)))
+		}
+		if !sgr && !utf8.Valid(out) {
+			t.Fatalf("%q -> %q is not UTF-8", b, out)
+		}
+		if again := appendSafe(nil, out, sgr); !bytes.Equal(again, out) {
+			t.Fatalf("%q -> %q -> %q", b, out, again)
+		}
+	})
 }
