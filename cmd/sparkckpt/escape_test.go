@@ -8,9 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/sparkckpt/sparkckpt/decode/codec"
 	"github.com/sparkckpt/sparkckpt/decode/javaser"
+	"github.com/sparkckpt/sparkckpt/decode/wal"
 	"github.com/sparkckpt/sparkckpt/fixtures/real"
 	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"github.com/stretchr/testify/assert"
@@ -45,6 +47,39 @@ func poisonCheckpoint(t *testing.T, path string, keep func(string) bool) {
 	require.NoError(t, err)
 	out, err := codec.Compress(k, p, enc)
 	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, out, 0o644))
+}
+
+// poisonWAL appends hostile to every Java string with "://" or "input-"
+// (segment paths, block ids) in the events of the driver log at path.
+func poisonWAL(t *testing.T, path string) {
+	t.Helper()
+	in, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var out []byte
+	rd := wal.NewReader(bytes.NewReader(in))
+	n := 0
+	for rd.Next() {
+		rec, err := wal.DecodeRecord(bytes.Clone(rd.Record()))
+		require.NoError(t, err)
+		for _, ev := range rec.Events {
+			javaser.Walk(ev.Syntax, func(_ javaser.Path, nd javaser.Node) bool {
+				if _, ok := nd.(*javaser.ClassDesc); ok {
+					return false
+				}
+				if str, ok := nd.(*javaser.String); ok && (strings.Contains(str.Value(), "://") || strings.HasPrefix(str.Value(), "input-")) {
+					str.SetValue(str.Value() + hostile)
+					n++
+				}
+				return true
+			})
+		}
+		b, err := rec.Encode()
+		require.NoError(t, err)
+		out = wal.AppendRecord(out, b)
+	}
+	require.NoError(t, rd.Err())
+	require.Greater(t, n, 2)
 	require.NoError(t, os.WriteFile(path, out, 0o644))
 }
 
@@ -97,6 +132,15 @@ func TestNoControlBytesReachTheTerminal(t *testing.T) {
 	require.NoError(t, os.WriteFile(log, b, 0o644))
 	os.Remove(filepath.Join(fsrc, "sources/0/.0.crc"))
 
+	wd := tree.Copy(t, filepath.Join(repoDir(), "fixtures", "generated", "wal", "ckpt-hdfs"))
+	logs, err := filepath.Glob(filepath.Join(wd, "receivedBlockMetadata", "log-*"))
+	require.NoError(t, err)
+	require.NotEmpty(t, logs)
+	for _, l := range logs {
+		poisonWAL(t, l)
+	}
+	tree.CopyInto(t, dst, wd) // the checkpoint files beside the log
+
 	cpDst := filepath.Join(t.TempDir(), "copy")
 	runs := [][]string{
 		{"inspect", dst},
@@ -110,6 +154,12 @@ func TestNoControlBytesReachTheTerminal(t *testing.T) {
 		{"inspect", filepath.Join(dst, "x\x1b[2J.tmp")},
 		{"rewrite", dst, "--from", "hdfs://namenode.example.com:8020", "--to", "hdfs://new-nn:8020"},
 		{"cp", dst, cpDst, "--map", "hdfs://namenode.example.com:8020=hdfs://new-nn:8020"},
+		{"inspect", wd},
+		{"inspect", logs[0]},
+		{"inspect", filepath.Join(wd, "receivedBlockMetadata")},
+		{"uris", wd},
+		{"check", wd, "--expect-fs", "hdfs://new-nn:8020"},
+		{"cat", "--json", filepath.Join(dst, "checkpoint-1700000010000")},
 		{"inspect", ss},
 		{"inspect", filepath.Join(ss, "state/0/0/4.zip")},
 		{"check", ss},
@@ -133,6 +183,8 @@ func TestNoControlBytesReachTheTerminal(t *testing.T) {
 	out, _, _ := sparkckpt("inspect", dst)
 	assert.Contains(t, out, `\x1b]52;c;ZXZpbA==\a\x1b[2J\x1b]0;pwned\a`)
 	assert.Contains(t, out, `\r\a\u009b31m\u202e`)
+	out, _, _ = sparkckpt("inspect", logs[0])
+	assert.Contains(t, out, `\x1b]52;c;ZXZpbA==\a`, "the log's strings are shown")
 	out, _, _ = sparkckpt("check", dst)
 	assert.Contains(t, out, `x\x1b[2J.tmp`)
 	// --json is exact: the same strings, escaped only as JSON escapes them.
@@ -192,4 +244,24 @@ func TestAppendSafe(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, len("file x\x1b[2J\n"), n, "Write reports the bytes given")
 	assert.Equal(t, "file x\\x1b[2J\n", b.String())
+}
+
+// FuzzAppendSafe: whatever the input, the escaped text holds no control
+// byte but newline and tab (nor DEL, a C1 control or a byte that is not
+// UTF-8), and escaping it again changes nothing.
+func FuzzAppendSafe(f *testing.F) {
+	f.Add([]byte(hostile), false)
+	f.Add([]byte("\x1b[1mbold\x1b[0m\x1b[2J\xff"), true)
+	f.Fuzz(func(t *testing.T, b []byte, sgr bool) {
+		out := appendSafe(nil, b, sgr)
+		if !sgr && len(controlBytes(string(out))) > 0 {
+			t.Fatalf("%q -> %q keeps %v", b, out, controlBytes(string(out)))
+		}
+		if !sgr && !utf8.Valid(out) {
+			t.Fatalf("%q -> %q is not UTF-8", b, out)
+		}
+		if again := appendSafe(nil, out, sgr); !bytes.Equal(again, out) {
+			t.Fatalf("%q -> %q -> %q", b, out, again)
+		}
+	})
 }
