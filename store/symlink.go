@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -167,6 +168,11 @@ type Confined struct {
 	// outside: links leading outside the root are followed for reading
 	// (FollowingOutside).
 	outside bool
+	// dirs caches the names (relative to the root) found to be
+	// directories that are not links, so that resolving a name costs one
+	// Lstat per new directory, not one per element. A view is read-only:
+	// writers check their way with a fresh view (rewrite's confined).
+	dirs *sync.Map
 }
 
 var (
@@ -183,7 +189,7 @@ var (
 // not an fs.ReadLinkFS, such as an HDFS store's [FS]) is returned as is
 // behind the same methods.
 func Confine(fsys fs.FS, roots ...string) *Confined {
-	c := &Confined{fsys: fsys, roots: roots, base: "."}
+	c := &Confined{fsys: fsys, roots: roots, base: ".", dirs: &sync.Map{}}
 	if rl, ok := fsys.(fs.ReadLinkFS); ok {
 		c.rl = rl
 	}
@@ -278,6 +284,10 @@ func (c *Confined) resolve(name string) (string, error) {
 			fromLink--
 		}
 		next := Join(cur, elem)
+		if _, ok := c.dirs.Load(next); ok {
+			cur = next
+			continue
+		}
 		fi, err := c.rl.Lstat(next)
 		if err != nil {
 			if viaLink && errors.Is(err, fs.ErrNotExist) {
@@ -286,6 +296,9 @@ func (c *Confined) resolve(name string) (string, error) {
 			return Join(append([]string{next}, todo...)...), nil
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
+			if fi.IsDir() {
+				c.dirs.Store(next, true)
+			}
 			cur = next
 			continue
 		}
