@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Symbolic links: one rule for every command.
@@ -95,8 +96,11 @@ type Link struct {
 	Dest string `json:"dest,omitempty"`
 }
 
-// String describes the link in one line: "a -> b (inside: b)".
+// String describes the link in one line for people: "a -> b (inside
+// the directory)". Control characters in names are escaped (\x1b), so
+// that a crafted link cannot drive the terminal.
 func (l Link) String() string {
+	l.Name, l.Target, l.Resolved, l.Dest = printable(l.Name), printable(l.Target), printable(l.Resolved), printable(l.Dest)
 	s := l.Name + " -> " + l.Target
 	switch l.Kind {
 	case LinkInside:
@@ -120,6 +124,23 @@ func (l Link) String() string {
 	return s
 }
 
+// printable escapes control characters and invalid UTF-8 as \xNN.
+func printable(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == utf8.RuneError && n == 1 {
+			for j := 0; j < n; j++ {
+				fmt.Fprintf(&b, "\\x%02x", s[i+j])
+			}
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
 // LinkError is the error of a name reached through a symbolic link that
 // sparkckpt does not follow. It matches fs.ErrNotExist for a broken link
 // and ErrSymlink for every kind.
@@ -131,6 +152,9 @@ type LinkError struct {
 var ErrSymlink = errors.New("symbolic link not followed")
 
 func (e *LinkError) Error() string {
+	l := e.Link
+	l.Name, l.Target, l.Dest = printable(l.Name), printable(l.Target), printable(l.Dest)
+	e = &LinkError{Link: l}
 	switch e.Link.Kind {
 	case LinkOutside:
 		dest := e.Link.Target
