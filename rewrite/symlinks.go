@@ -66,10 +66,12 @@ func mayHoldTargets(rel string) bool {
 	if data, ok := crcfile.IsSidecar(base); ok && KindOfPath(dir+data) != "" {
 		return true
 	}
-	top, _, _ := strings.Cut(rel, "/")
-	switch top {
-	case "receivedBlockMetadata", "sources", "_spark_metadata", "state", "offsets", "commits", "metadata":
+	parts := strings.Split(rel, "/")
+	switch parts[0] {
+	case "receivedBlockMetadata", "sources", "_spark_metadata", "offsets", "commits", "metadata":
 		return true
+	case "state": // state/<op>/_metadata/v2/<batch>; not the state data
+		return len(parts) <= 2 || parts[2] == "_metadata"
 	}
 	return false
 }

@@ -95,3 +95,34 @@ func TestPlanRefusesLinkedMarker(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "in-progress marker")
 }
+
+// TestLinksInTheWay: only links where files the rewrite reads may be
+// block it; RDD and state data linked elsewhere do not.
+func TestLinksInTheWay(t *testing.T) {
+	top := t.TempDir()
+	ckpt := walTree(t, top)
+	outside := filepath.Join(top, "outside")
+	require.NoError(t, os.MkdirAll(outside, 0o755))
+	for _, name := range []string{"rdd-3", "receivedData/1", "state/0/0/1.delta"} {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(ckpt, name)), 0o755))
+		require.NoError(t, os.Symlink(outside, filepath.Join(ckpt, name)))
+	}
+	mp := mustMapper(t, "hdfs://namenode.example:8020", "hdfs://new-nn:8020")
+	p, err := rewrite.NewPlan(ckpt, mp, rewrite.Options{})
+	require.NoError(t, err)
+	assert.Len(t, p.Symlinks, 3)
+	assert.Empty(t, p.NotFollowed)
+	require.NoError(t, p.Refusal(rewrite.Options{}))
+	for _, name := range []string{"state/0/_metadata", "checkpoint-1700000000000", ".checkpoint-1700000000000.crc"} {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(ckpt, name)), 0o755))
+		require.NoError(t, os.Symlink(outside, filepath.Join(ckpt, name)))
+	}
+	p, err = rewrite.NewPlan(ckpt, mp, rewrite.Options{})
+	require.NoError(t, err)
+	var names []string
+	for _, n := range p.NotFollowed {
+		names = append(names, n.File)
+	}
+	assert.Equal(t, []string{".checkpoint-1700000000000.crc", "checkpoint-1700000000000", "state/0/_metadata"}, names)
+	assert.Error(t, p.Refusal(rewrite.Options{}))
+}

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Symbolic links: one rule for every command.
@@ -94,8 +96,11 @@ type Link struct {
 	Dest string `json:"dest,omitempty"`
 }
 
-// String describes the link in one line: "a -> b (inside: b)".
+// String describes the link in one line for people: "a -> b (inside
+// the directory)". Control characters in names are escaped (\x1b), so
+// that a crafted link cannot drive the terminal.
 func (l Link) String() string {
+	l.Name, l.Target, l.Resolved, l.Dest = printable(l.Name), printable(l.Target), printable(l.Resolved), printable(l.Dest)
 	s := l.Name + " -> " + l.Target
 	switch l.Kind {
 	case LinkInside:
@@ -119,6 +124,23 @@ func (l Link) String() string {
 	return s
 }
 
+// printable escapes control characters and invalid UTF-8 as \xNN.
+func printable(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == utf8.RuneError && n == 1 {
+			for j := 0; j < n; j++ {
+				fmt.Fprintf(&b, "\\x%02x", s[i+j])
+			}
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
 // LinkError is the error of a name reached through a symbolic link that
 // sparkckpt does not follow. It matches fs.ErrNotExist for a broken link
 // and ErrSymlink for every kind.
@@ -130,6 +152,9 @@ type LinkError struct {
 var ErrSymlink = errors.New("symbolic link not followed")
 
 func (e *LinkError) Error() string {
+	l := e.Link
+	l.Name, l.Target, l.Dest = printable(l.Name), printable(l.Target), printable(l.Dest)
+	e = &LinkError{Link: l}
 	switch e.Link.Kind {
 	case LinkOutside:
 		dest := e.Link.Target
@@ -167,6 +192,11 @@ type Confined struct {
 	// outside: links leading outside the root are followed for reading
 	// (FollowingOutside).
 	outside bool
+	// dirs caches the names (relative to the root) found to be
+	// directories that are not links, so that resolving a name costs one
+	// Lstat per new directory, not one per element. A view is read-only:
+	// writers check their way with a fresh view (rewrite's confined).
+	dirs *sync.Map
 }
 
 var (
@@ -183,7 +213,7 @@ var (
 // not an fs.ReadLinkFS, such as an HDFS store's [FS]) is returned as is
 // behind the same methods.
 func Confine(fsys fs.FS, roots ...string) *Confined {
-	c := &Confined{fsys: fsys, roots: roots, base: "."}
+	c := &Confined{fsys: fsys, roots: roots, base: ".", dirs: &sync.Map{}}
 	if rl, ok := fsys.(fs.ReadLinkFS); ok {
 		c.rl = rl
 	}
@@ -278,6 +308,10 @@ func (c *Confined) resolve(name string) (string, error) {
 			fromLink--
 		}
 		next := Join(cur, elem)
+		if _, ok := c.dirs.Load(next); ok {
+			cur = next
+			continue
+		}
 		fi, err := c.rl.Lstat(next)
 		if err != nil {
 			if viaLink && errors.Is(err, fs.ErrNotExist) {
@@ -286,6 +320,9 @@ func (c *Confined) resolve(name string) (string, error) {
 			return Join(append([]string{next}, todo...)...), nil
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
+			if fi.IsDir() {
+				c.dirs.Store(next, true)
+			}
 			cur = next
 			continue
 		}

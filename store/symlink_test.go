@@ -196,3 +196,11 @@ func TestConfineWithoutLinks(t *testing.T) {
 }
 
 type fsNoLinks struct{ fs.FS }
+
+// TestLinkStringEscapes: a crafted link target cannot drive the terminal.
+func TestLinkStringEscapes(t *testing.T) {
+	l := store.Link{Name: "checkpoint-1", Target: "\x1b]52;c;aGk=\x07x", Kind: store.LinkBroken}
+	assert.Equal(t, `checkpoint-1 -> \x1b]52;c;aGk=\x07x (broken: its target does not exist)`, l.String())
+	assert.Equal(t, `checkpoint-1 is a broken symbolic link (to \x1b]52;c;aGk=\x07x, which does not exist)`, (&store.LinkError{Link: l}).Error())
+	assert.Equal(t, "é -> ü (a loop)", store.Link{Name: "é", Target: "ü", Kind: store.LinkLoop}.String())
+}
