@@ -36,6 +36,10 @@ type FileChange struct {
 	Mode      fs.FileMode `json:"-"`
 	// Of is, for a .crc sidecar, the file it checks.
 	Of string `json:"of,omitempty"`
+	// Version is the store's version of the original as the plan read it
+	// (the S3 ETag; empty on stores that rename): the replace is made
+	// only if the file is still that version (store.VersionedReplacer).
+	Version string `json:"version,omitempty"`
 
 	data []byte // the new bytes, when the plan kept them
 }
@@ -187,7 +191,7 @@ func (p *Plan) Dir() Place { return p.dir }
 
 func (p *Plan) addFile(rel, kind string, mp *Mapper) error {
 	f := p.dir.Join(rel)
-	in, err := readFile(f)
+	in, version, err := readVersion(f)
 	if err != nil {
 		return err
 	}
@@ -211,7 +215,7 @@ func (p *Plan) addFile(rel, kind string, mp *Mapper) error {
 		p.Inconsistent = append(p.Inconsistent, Problem{File: rel, Error: res.inconsistent})
 	}
 	fc := &FileChange{Path: rel, Kind: kind, Edits: res.edits, OldSize: int64(len(in)), NewSize: int64(len(res.out)),
-		OldSHA256: sha(in), NewSHA256: sha(res.out), Mode: st.Mode().Perm()}
+		OldSHA256: sha(in), NewSHA256: sha(res.out), Mode: st.Mode().Perm(), Version: version}
 	if kind == KindCheckpoint {
 		fc.Codec = res.codec.String()
 	}
@@ -222,14 +226,14 @@ func (p *Plan) addFile(rel, kind string, mp *Mapper) error {
 	// §1.3). An existing sidecar is kept correct on every store; none is
 	// created (HDFS has none: store.Checksummed).
 	crcRel := crcfile.SidecarName(rel)
-	if old, err := readFile(p.dir.Join(crcRel)); err == nil {
+	if old, cversion, err := readVersion(p.dir.Join(crcRel)); err == nil {
 		nb := crcBytes(old, res.out)
 		var perm fs.FileMode = 0o644
 		if cst, err := stat(p.dir.Join(crcRel)); err == nil {
 			perm = cst.Mode().Perm()
 		}
 		cfc := &FileChange{Path: crcRel, Kind: KindCRC, Of: rel, Edits: []Edit{}, OldSize: int64(len(old)), NewSize: int64(len(nb)),
-			OldSHA256: sha(old), NewSHA256: sha(nb), Mode: perm}
+			OldSHA256: sha(old), NewSHA256: sha(nb), Mode: perm, Version: cversion}
 		p.keep(cfc, nb)
 		p.Files = append(p.Files, cfc)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"os"
 
 	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/spf13/cobra"
@@ -28,7 +27,7 @@ SHA-256 of the decompressed stream.
   sparkckpt cat --json checkpoint/checkpoint-1519983188000`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st := newStores(cmd.Context(), os.Getenv, 0)
+			st := newStores(cmd.Context(), g.getenv, 0)
 			defer st.Close()
 			src, err := openSource(st, args[0], cf)
 			if err != nil {

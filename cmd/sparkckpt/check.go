@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"time"
 
@@ -94,7 +93,7 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 				ProbeTimeout: o.probeTimeout,
 				Dial:         checkDial,
 			}
-			st := newStores(cmd.Context(), os.Getenv, 0)
+			st := newStores(cmd.Context(), g.getenv, 0)
 			defer st.Close()
 			in, err := st.openInput(args[0])
 			if err != nil {

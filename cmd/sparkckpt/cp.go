@@ -106,7 +106,7 @@ func runCp(cmd *cobra.Command, g *globalOptions, o *cpOptions, srcArg, dstArg st
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	st := newStores(ctx, os.Getenv, o.timeout)
+	st := newStores(ctx, g.getenv, o.timeout)
 	defer st.Close()
 	src, err := st.open(srcArg)
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -48,7 +47,7 @@ unless --show-secrets. --json prints the full model (schema in the README).
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			st := newStores(cmd.Context(), os.Getenv, 0)
+			st := newStores(cmd.Context(), g.getenv, 0)
 			defer st.Close()
 			rep, err := inspectAny(st, args[0], force)
 			if err != nil {

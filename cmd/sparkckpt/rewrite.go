@@ -85,7 +85,7 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			hooks := crashHooks()
-			st := newStores(cmd.Context(), os.Getenv, 0)
+			st := newStores(cmd.Context(), g.getenv, 0)
 			defer st.Close()
 			switch {
 			case o.undo != "" && o.resume != "":

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 )
@@ -46,7 +47,16 @@ Exit status: 0 ok, 1 findings, 2 usage error or unreadable input.`
 
 // globalOptions are the flags every command shares.
 type globalOptions struct {
-	json bool
+	json       bool
+	s3Endpoint string
+}
+
+// getenv is os.Getenv, with --s3-endpoint as AWS_ENDPOINT_URL_S3.
+func (g *globalOptions) getenv(key string) string {
+	if key == "AWS_ENDPOINT_URL_S3" && g.s3Endpoint != "" {
+		return g.s3Endpoint
+	}
+	return os.Getenv(key)
 }
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -62,6 +72,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON instead of text")
+	root.PersistentFlags().StringVar(&g.s3Endpoint, "s3-endpoint", "", "S3-compatible endpoint for s3://, s3a:// and s3n:// paths, http(s)://HOST[:PORT], addressed path-style (default AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else AWS)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitErr{code: exitError, err: usageError{err}}
 	})
