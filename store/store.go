@@ -139,6 +139,23 @@ type VersionedReplacer interface {
 	ReplaceIfVersion(name string, data []byte, perm fs.FileMode, version string) error
 }
 
+// PrefixDirs is implemented by object stores, whose directories are key
+// prefixes (S3): renaming a directory there copies every file under it
+// one by one, so it is not atomic, and code that relies on an atomic
+// directory rename (a copy's final step) must do otherwise.
+type PrefixDirs interface {
+	Store
+	// DirRenameCopies reports whether renaming a directory copies its files.
+	DirRenameCopies() bool
+}
+
+// RenamesDirsAtomically reports whether s renames a directory in one
+// atomic step (the local disk, HDFS), not file by file (S3).
+func RenamesDirsAtomically(s Store) bool {
+	p, ok := s.(PrefixDirs)
+	return !ok || !p.DirRenameCopies()
+}
+
 // Checksummed is implemented by stores that are a Hadoop
 // ChecksumFileSystem: Hadoop's LocalFileSystem, through which Spark writes
 // checkpoint files (and RDD checkpoints) with a .NAME.crc sidecar each

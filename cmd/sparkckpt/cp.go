@@ -29,23 +29,28 @@ type cpOptions struct {
 	timeout         time.Duration
 }
 
-const cpLong = `cp copies a checkpoint directory between the local disk and HDFS (either way, or HDFS to
-HDFS, or local to local) and relocates it on the way: with --map FROM=TO every URI is
+const cpLong = `cp copies a checkpoint directory between any two of the local disk, HDFS and S3 (or
+within one) and relocates it on the way: with --map FROM=TO every URI is
 rewritten exactly as 'sparkckpt rewrite --apply' would (same matching, re-encoding and
 verification), so "copy, then fix the URIs" is one step.
 
-SRC and DST are local paths, file: URIs or hdfs:// URIs (hdfs://NAMENODE:PORT/path, an HA
-nameservice hdfs://NAMESERVICE/path, or hdfs:///path for fs.defaultFS). HDFS is configured
-as Hadoop is: HADOOP_CONF_DIR (or HADOOP_HOME) with core-site.xml and hdfs-site.xml,
-HADOOP_USER_NAME, and Kerberos through the ticket cache (kinit) when
-hadoop.security.authentication=kerberos.
+SRC and DST are local paths, file: URIs, hdfs:// URIs (hdfs://NAMENODE:PORT/path, an HA
+nameservice hdfs://NAMESERVICE/path, or hdfs:///path for fs.defaultFS) or S3 URIs
+(s3://BUCKET/path, s3a://..., s3n://...). HDFS is configured as Hadoop is: HADOOP_CONF_DIR
+(or HADOOP_HOME) with core-site.xml and hdfs-site.xml, HADOOP_USER_NAME, and Kerberos
+through the ticket cache (kinit) when hadoop.security.authentication=kerberos. S3 is
+configured as the AWS CLI is (AWS_PROFILE, AWS_REGION, ~/.aws, the instance profile), with
+--s3-endpoint or AWS_ENDPOINT_URL_S3 for an S3-compatible server.
 
 Never a partial destination: DST must not exist. Everything is written into a hidden
 temporary directory beside DST (.sparkckpt-tmp-cp-<name>-*), every file closed durably,
 rewritten files read back and compared, the copied tree compared with the source, and
 the directory renamed to DST last (atomic on the local disk and in the namenode). An error
 or Ctrl-C removes the temporary directory; a killed cp leaves it, and the next cp to the
-same DST names it.
+same DST names it. S3 has no atomic rename: there cp writes DST in place behind a marker
+(DST/.sparkckpt-cp-incomplete) written first and removed last, the checkpoint files last
+of all; a killed cp leaves DST with the marker ('check' reports incomplete-copy), and the
+next cp to DST replaces it.
 
 Checksum sidecars (.NAME.crc, Hadoop's LocalFileSystem): verified when read; dropped when
 copying to HDFS (it checksums blocks itself); created when copying from HDFS to the local
@@ -59,7 +64,7 @@ func newCpCmd(g *globalOptions) *cobra.Command {
 	o := &cpOptions{}
 	cmd := &cobra.Command{
 		Use:   "cp SRC DST [--map FROM=TO]...",
-		Short: "Copy a checkpoint between the local disk and HDFS, relocating its URIs on the way",
+		Short: "Copy a checkpoint between the local disk, HDFS and S3, relocating its URIs on the way",
 		Long:  cpLong,
 		Example: `  sparkckpt cp /backup/ckpt hdfs://emr-master:8020/user/hadoop/ckpt --map hdfs://ip-172-31-45-105.ec2.internal:8020=hdfs://emr-master:8020
   sparkckpt cp hdfs://prod/user/spark/ckpt /restore/ckpt --map hdfs://prod=file:///restore --parallel 8
@@ -159,6 +164,9 @@ func cpWarnings(dst *location, rep *copytree.Report) (string, []string) {
 	for _, l := range rep.Leftovers {
 		warns = append(warns, fmt.Sprintf("%s is left over from an interrupted cp to the same destination; it is safe to delete", dst.displayName(l)))
 	}
+	for _, l := range rep.Replaced {
+		warns = append(warns, fmt.Sprintf("%s was an incomplete copy left by an interrupted cp; it was removed and copied again", dst.displayName(l)))
+	}
 	fsys := store.FS(dst.store, dst.name)
 	ents, err := fs.ReadDir(fsys, ".")
 	if err != nil {
@@ -224,7 +232,11 @@ func renderCp(p *printer, r *cpResult, parallel int) {
 	if len(sc) > 0 {
 		rows = append(rows, []string{".crc", strings.Join(sc, ", ")})
 	}
-	rows = append(rows, []string{"verified", fmt.Sprintf("%d file(s) read back, the tree listed and compared, then renamed into place", r.Verified)})
+	if r.InPlace {
+		rows = append(rows, []string{"verified", fmt.Sprintf("%d file(s) read back, the tree listed and compared, then the incomplete-copy marker removed", r.Verified)})
+	} else {
+		rows = append(rows, []string{"verified", fmt.Sprintf("%d file(s) read back, the tree listed and compared, then renamed into place", r.Verified)})
+	}
 	if r.CheckpointDir != "" {
 		rows = append(rows, []string{"checkpointDir", r.CheckpointDir})
 	}

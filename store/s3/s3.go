@@ -111,7 +111,11 @@ var (
 	_ store.RemoveAller       = (*FS)(nil)
 	_ store.AtomicWriter      = (*FS)(nil)
 	_ store.VersionedReplacer = (*FS)(nil)
+	_ store.PrefixDirs        = (*FS)(nil)
 )
+
+// DirRenameCopies reports true: a directory is renamed object by object.
+func (f *FS) DirRenameCopies() bool { return true }
 
 // ErrChanged means a conditional replace found the object changed since
 // its version was read (If-Match on its ETag failed).
