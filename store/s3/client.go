@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -186,12 +187,30 @@ func (c *Client) headBucket(scheme, bucket string) error {
 		return &BucketError{Bucket: uri, Msg: "no such bucket at " + c.Endpoint()}
 	case status == http.StatusForbidden:
 		return &BucketError{Bucket: uri, Msg: fmt.Sprintf("access denied (HeadBucket, access key %s at %s)", c.creds.AccessKeyID, c.Endpoint())}
-	case header.Get("X-Amz-Bucket-Region") != "" && header.Get("X-Amz-Bucket-Region") != c.region:
-		r := header.Get("X-Amz-Bucket-Region")
+	}
+	r := header.Get("X-Amz-Bucket-Region")
+	if r == "" && (status == http.StatusBadRequest || status == http.StatusMovedPermanently) {
+		// A HEAD answer has no body; a GET says which region it expects
+		// (AuthorizationHeaderMalformed: ... expecting "eu-west-1").
+		_, lerr := c.api.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), MaxKeys: aws.Int32(1)})
+		if lerr != nil {
+			_, h := httpStatus(lerr)
+			if r = h.Get("X-Amz-Bucket-Region"); r == "" {
+				if m := expectingRegion.FindStringSubmatch(lerr.Error()); m != nil {
+					r = m[1]
+				}
+			}
+			err = lerr
+		}
+	}
+	if r != "" && r != c.region {
 		return &BucketError{Bucket: uri, Msg: fmt.Sprintf("the bucket is in region %s, not %s (from %s): set AWS_REGION=%s", r, c.region, c.regionOf, r)}
 	}
-	return &BucketError{Bucket: uri, Msg: "HeadBucket: " + rootCause(err).Error()}
+	return &BucketError{Bucket: uri, Msg: "HeadBucket: " + oneLine(apiMessage(err))}
 }
+
+// expectingRegion finds the region in S3's AuthorizationHeaderMalformed message.
+var expectingRegion = regexp.MustCompile(`expecting ['"]([a-z0-9-]+)['"]`)
 
 // NoCredentialsError means no source of the default credential chain
 // had credentials.

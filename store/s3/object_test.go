@@ -254,6 +254,14 @@ func TestErrors(t *testing.T) {
 		require.Error(t, err)
 		assert.Equal(t, "s3://present: access denied (HeadBucket, access key sparkckpt-test at "+srv.Endpoint+")", err.Error())
 	})
+	t.Run("WrongRegion", func(t *testing.T) {
+		t.Setenv("AWS_REGION", "eu-west-1")
+		c, err := s3store.NewClient(ctx, s3store.Config{Getenv: os.Getenv})
+		require.NoError(t, err)
+		_, err = c.Bucket("s3", "present")
+		require.Error(t, err)
+		assert.Equal(t, "s3://present: the bucket is in region us-east-1, not eu-west-1 (from the AWS configuration): set AWS_REGION=us-east-1", err.Error())
+	})
 	t.Run("Unreachable", func(t *testing.T) {
 		l, err := netListenClosed()
 		require.NoError(t, err)
