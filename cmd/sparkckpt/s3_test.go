@@ -391,3 +391,45 @@ func TestS3Errors(t *testing.T) {
 		assert.True(t, strings.HasPrefix(errs, "sparkckpt: S3: no AWS credentials found; tried the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), ~/.aws/credentials and ~/.aws/config (profile default: keys, assume-role, SSO, credential_process), web identity (AWS_WEB_IDENTITY_TOKEN_FILE), the container endpoint and EC2 instance metadata (IMDSv2): "), errs)
 	})
 }
+
+// TestCheckEMRCheckpointOffEMR: a checkpoint written on EMR names its
+// bucket s3://bkt (EMRFS); restored where s3a://bkt is the filesystem,
+// check says s3:// does not resolve off EMR and gives the --map fix,
+// which makes it pass. s3n:// references count as s3a://.
+func TestCheckEMRCheckpointOffEMR(t *testing.T) {
+	ckpt := tree.Copy(t, filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"))
+	code, out, errs := runCLI("rewrite", ckpt, "--from", "hdfs://namenode.example.com:8020", "--to", "s3://bkt", "--apply", "--backup-dir", ckpt+".bak1")
+	require.Equal(t, 0, code, "%s%s", out, errs)
+
+	code, out, errs = runCLI("check", "--json", ckpt, "--expect-fs", "s3a://bkt")
+	require.Equal(t, 1, code, "%s%s", out, errs)
+	var rep struct {
+		Findings []struct{ Severity, Code, Message, Fix string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	found := false
+	for _, f := range rep.Findings {
+		if f.Code != "foreign-authority" {
+			continue
+		}
+		assert.Contains(t, f.Message, "the same bucket as s3a://bkt, but s3:// is EMRFS, which only EMR resolves")
+		assert.Contains(t, f.Message, `no FileSystem for scheme "s3"`)
+		assert.Equal(t, "sparkckpt rewrite "+ckpt+" --map s3://bkt=s3a://bkt", f.Fix)
+		if f.Severity == "error" {
+			found = true
+		}
+	}
+	require.True(t, found, "%s", out)
+
+	// The fix as given, then the check passes.
+	code, out, errs = runCLI("rewrite", ckpt, "--map", "s3://bkt=s3a://bkt", "--apply", "--backup-dir", ckpt+".bak2")
+	require.Equal(t, 0, code, "%s%s", out, errs)
+	code, out, errs = runCLI("check", ckpt, "--expect-fs", "s3a://bkt")
+	assert.Equal(t, 0, code, "%s%s", out, errs)
+	// s3n:// names the same place.
+	code, out, errs = runCLI("check", ckpt, "--expect-fs", "s3n://bkt")
+	assert.Equal(t, 0, code, "%s%s", out, errs)
+	// On EMR (s3:// expected) s3a:// resolves too.
+	code, out, errs = runCLI("check", ckpt, "--expect-fs", "s3://bkt")
+	assert.Equal(t, 0, code, "%s%s", out, errs)
+}

@@ -421,9 +421,18 @@ func (c *checker) checkForeign() {
 		case sev == Error:
 			msg += " (java.net.UnknownHostException, NoRouteToHostException or ConnectException once that cluster is gone; while it is up Spark silently uses it)"
 		}
+		fix := c.rewriteFix(first.place, paths)
+		for _, e := range c.expects {
+			if emrOnly(first.place, e) {
+				bucket := e.scheme + "://" + e.authority
+				msg = fmt.Sprintf("%s: the same bucket as %s, but s3:// is EMRFS, which only EMR resolves: off EMR Hadoop has no FileSystem for scheme \"s3\" (org.apache.hadoop.fs.UnsupportedFileSystemException) and %s", what, bucket, roleConsequence(g.role, keys, sev))
+				fix = fmt.Sprintf("sparkckpt rewrite %s --map %s", ShellQuote(c.opts.Path), ShellQuote("s3://"+first.place.authority+"="+bucket))
+				break
+			}
+		}
 		f := Finding{Severity: sev, Code: "foreign-authority", File: first.file, Location: first.location,
 			Message: msg,
-			Fix:     c.rewriteFix(first.place, paths)}
+			Fix:     fix}
 		if len(g.refs) > 1 {
 			f.Count, f.Places = len(g.refs), places
 		}
