@@ -433,3 +433,59 @@ func TestCheckEMRCheckpointOffEMR(t *testing.T) {
 	code, out, errs = runCLI("check", ckpt, "--expect-fs", "s3://bkt")
 	assert.Equal(t, 0, code, "%s%s", out, errs)
 }
+
+// TestBrowseTmuxS3 drives sparkckpt browse on a checkpoint on S3 (the
+// binary reaches versitygw through AWS_ENDPOINT_URL_S3 like any S3): the
+// first screen with the URI as title, a search reading every file from
+// S3, the URIs view, and a rewrite applied from the browser, whose files
+// are then what 'rewrite --apply' makes.
+func TestBrowseTmuxS3(t *testing.T) {
+	requireTmux(t)
+	hdfsEnv(t)
+	startS3(t)
+	bin := buildSparkckpt(t)
+	local := tree.Copy(t, filepath.Join(repoDir(), "fixtures", "generated", "dstream", "hdfs-app"))
+	uri := putTree(t, local, "s3a://bkt/ckpt/hdfs-app")
+	s := startTmux(t, bin, "browse", "--expect-fs", "hdfs://new-nn:8020", uri)
+	scr := s.waitFor("★ Spark restores from this file", "Metadata checkpoints (3 files", "RDD checkpoint data (10 files")
+	for _, w := range []string{" sparkckpt browse  " + uri, "hdfs-app/ 13 files", "checkpointDir  hdfs://namenode.example.com:8020"} {
+		if !strings.Contains(scr, w) {
+			t.Errorf("first screen lacks %q:\n%s", w, scr)
+		}
+	}
+	s.keys("/")
+	s.waitFor("enter: search every file")
+	s.text("incoming")
+	s.keys("Enter")
+	s.waitFor(`Search "incoming": 7 hits in 13 of 13 files`)
+	s.keys("Escape")
+	s.waitFor("enter open")
+	s.keys("u")
+	s.waitFor("URIs by authority", "hdfs://namenode.example.com:8020  29 references in 3 files  ⚠ not on --expect-fs")
+	s.keys("Escape")
+	s.waitFor("enter open")
+	s.keys("q")
+	if st := s.exited(); st != "0" {
+		t.Errorf("exit status %s:\n%s", st, s.capture())
+	}
+
+	ref := tree.Copy(t, local)
+	code, out, errs := runCLI("rewrite", ref, "--from", "hdfs://namenode.example.com:8020", "--to", "s3a://bkt", "--apply", "--backup-dir", ref+".bak")
+	require.Equal(t, 0, code, "%s%s", out, errs)
+	s = startTmux(t, bin, "browse", uri)
+	s.waitFor("★ Spark restores from this file")
+	s.keys("r")
+	s.waitFor("Rewrite preview", "from  hdfs://namenode.example.com:8020")
+	s.text("s3a://bkt")
+	s.keys("Enter")
+	s.waitFor("29 changes in 3 files", "Dry run, nothing written")
+	s.keys("a")
+	s.waitFor("Press y to apply", uri+".sparkckpt-backup-")
+	s.keys("y")
+	s.waitFor("applied; journal "+uri+".sparkckpt-backup-", "checkpointDir  s3a://bkt/user/spark")
+	s.keys("q")
+	if st := s.exited(); st != "0" {
+		t.Errorf("exit status %s:\n%s", st, s.capture())
+	}
+	assert.Empty(t, tree.Diff(withoutSidecars(tree.Snapshot(t, ref)), snapshotURI(t, uri)), "the browser's rewrite on S3 is the CLI's")
+}
