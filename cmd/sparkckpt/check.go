@@ -108,6 +108,9 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
+			if err := addUploadFindings(in, rep); err != nil { // s3uploads.go
+				return &exitErr{code: exitError, err: err}
+			}
 			if g.json {
 				if err := writeJSON(cmd.OutOrStdout(), rep); err != nil {
 					return err

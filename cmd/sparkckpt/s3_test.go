@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -488,4 +490,41 @@ func TestBrowseTmuxS3(t *testing.T) {
 		t.Errorf("exit status %s:\n%s", st, s.capture())
 	}
 	assert.Empty(t, tree.Diff(withoutSidecars(tree.Snapshot(t, ref)), snapshotURI(t, uri)), "the browser's rewrite on S3 is the CLI's")
+}
+
+// TestCheckReportsIncompleteUploads: check on S3 lists the multipart
+// uploads left under the checkpoint (a warning: Spark is unaffected,
+// S3 bills them) with the command that aborts them, and writes nothing.
+func TestCheckReportsIncompleteUploads(t *testing.T) {
+	hdfsEnv(t)
+	srv := startS3(t)
+	dst := "s3a://bkt/ckpt/hdfs-app"
+	code, _, errs := runCLI("cp", filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"), dst, "--map", "hdfs://namenode.example.com:8020=s3a://bkt")
+	require.Equal(t, 0, code, errs)
+	code, out, _ := runCLI("check", dst)
+	require.Equal(t, 0, code, out)
+	require.NotContains(t, out, "incomplete-upload")
+
+	up, err := srv.Client().CreateMultipartUpload(context.Background(), &s3sdk.CreateMultipartUploadInput{Bucket: aws.String("bkt"), Key: aws.String("ckpt/hdfs-app/checkpoint-1700000015000")})
+	require.NoError(t, err)
+	code, out, errs = runCLI("check", "--json", dst)
+	require.Equal(t, 0, code, "%s%s", out, errs)
+	var rep struct {
+		Counts   struct{ Warning int }
+		Findings []struct{ Severity, Code, File, Message, Fix string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	var got []string
+	for _, f := range rep.Findings {
+		if f.Code == "incomplete-upload" {
+			assert.Equal(t, "warning", f.Severity)
+			assert.Equal(t, "checkpoint-1700000015000", f.File)
+			assert.Contains(t, f.Message, "1 incomplete multipart upload(s) under "+dst)
+			got = append(got, f.Fix)
+		}
+	}
+	assert.Equal(t, []string{"aws s3api abort-multipart-upload --bucket bkt --key ckpt/hdfs-app/checkpoint-1700000015000 --upload-id " + check.ShellQuote(aws.ToString(up.UploadId))}, got)
+	ups, err := srv.Client().ListMultipartUploads(context.Background(), &s3sdk.ListMultipartUploadsInput{Bucket: aws.String("bkt")})
+	require.NoError(t, err)
+	assert.Len(t, ups.Uploads, 1, "check aborts nothing")
 }
