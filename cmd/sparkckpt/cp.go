@@ -82,7 +82,7 @@ func newCpCmd(g *globalOptions) *cobra.Command {
 	f.IntVar(&o.parallel, "parallel", 4, "files copied at once")
 	f.BoolVar(&o.verify, "verify", false, "read every copied file back and compare (rewritten files always are)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "no progress bar (it is shown only on a terminal anyway)")
-	f.DurationVar(&o.timeout, "timeout", 0, "HDFS: time to reach each namenode (default ipc.client.connect.timeout, else 20s)")
+	f.DurationVar(&o.timeout, "timeout", 0, "HDFS: time to reach each namenode (default ipc.client.connect.timeout, else 20s); S3: time to reach the endpoint (default 5s)")
 	return cmd
 }
 
