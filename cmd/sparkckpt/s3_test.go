@@ -48,7 +48,7 @@ func startS3(t *testing.T) *s3test.Server {
 // namenode, a missing RDD directory found), cat and dump.
 func TestCheckOnS3(t *testing.T) {
 	hdfsEnv(t)
-	startS3(t)
+	srv := startS3(t)
 	src := tree.Copy(t, filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"))
 	tree.CopyInto(t, filepath.Join(repoDir(), "fixtures/generated/wal/ckpt-hdfs"), src)
 	dst := "s3a://bkt/user/spark/checkpoints/hdfs-app"
@@ -113,6 +113,15 @@ func TestCheckOnS3(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "missing-rdd-checkpoint")
 	assert.Contains(t, out, "rdd-57")
+
+	// The endpoint from --s3-endpoint, or from AWS_ENDPOINT_URL.
+	t.Setenv("AWS_ENDPOINT_URL_S3", "")
+	code, out, errs = runCLI("inspect", "--s3-endpoint", srv.Endpoint, dst)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, dst+"/checkpoint-1700000010000")
+	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
+	code, _, errs = runCLI("inspect", dst)
+	require.Equal(t, 0, code, errs)
 }
 
 // TestCpS3AllDirections copies a checkpoint local -> S3 -> HDFS -> S3 ->
