@@ -83,7 +83,7 @@ func TestDownloadChecksumVerified(t *testing.T) {
 	require.NoError(t, os.WriteFile(p, b, st.Mode()))
 	_, err = store.ReadFile(f, "ckpt")
 	require.Error(t, err, "a corrupted object must not read as data")
-	assert.Contains(t, err.Error(), "checksum")
+	assert.Contains(t, err.Error(), "GetObject s3://rot/ckpt: corrupted: the bytes read do not match the checksum S3 stores for the object (checksum did not match: algorithm CRC32C")
 	assert.Contains(t, err.Error(), "s3://rot/ckpt")
 }
 

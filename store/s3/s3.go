@@ -180,6 +180,9 @@ func (f *FS) fail(op, name string, err error) error {
 	status, _ := httpStatus(err)
 	switch status {
 	case 0:
+		if m := err.Error(); strings.Contains(m, "checksum did not match") {
+			return &fs.PathError{Op: op, Path: f.Path(name), Err: fmt.Errorf("corrupted: the bytes read do not match the checksum S3 stores for the object (%s)", m[strings.Index(m, "checksum did not match"):])}
+		}
 		return &fs.PathError{Op: op, Path: f.Path(name), Err: fmt.Errorf("S3 endpoint %s: %s", f.c.Endpoint(), oneLine(rootCause(err).Error()))}
 	case http.StatusNotFound:
 		return &fs.PathError{Op: op, Path: f.Path(name), Err: fs.ErrNotExist}
