@@ -61,6 +61,11 @@
 //     (store.TempPrefix) and reports as a leftover. Renaming a
 //     directory copies then deletes every object under it, one by one:
 //     it is NOT atomic; a crash leaves both trees, each recognisable.
+//     (CopyObject copies objects up to 5 GiB; a larger one cannot be
+//     renamed.) Nothing in sparkckpt renames on S3 in normal operation:
+//     replacing uses WriteFileAtomic or ReplaceIfVersion, and a copy to
+//     S3 (rewrite/copytree) writes in place behind a marker instead of
+//     renaming a temporary directory (store.PrefixDirs).
 //   - Replacing in place: [FS.WriteFileAtomic] is one PutObject, atomic
 //     on S3, with no temporary object; [FS.ReplaceIfVersion] adds
 //     If-Match on the ETag the caller read, so a file that someone
