@@ -37,8 +37,9 @@
 // with [TempPrefix], so leftovers can be found), Close, Rename, and
 // removal of the temporary file on every error path.
 //
-// Package store imports only the standard library; backends other than
-// the local disk live in sub-packages (store/hdfs, store/s3), and only the command
+// Package store imports only the standard library (and golang.org/x/sys
+// for syncfs); backends other than the local disk live in sub-packages
+// (store/hdfs, store/s3), and only the command
 // picks one.
 package store
 
@@ -154,6 +155,22 @@ type PrefixDirs interface {
 func RenamesDirsAtomically(s Store) bool {
 	p, ok := s.(PrefixDirs)
 	return !ok || !p.DirRenameCopies()
+}
+
+// BatchSyncer is implemented by stores that make many new files durable
+// at once for less than one sync each (the local disk: syncfs(2) on
+// Linux, one journal commit for a whole copied tree instead of one fsync
+// per file). A caller that writes a tree nobody reads until it is renamed
+// into place (cp's temporary directory) creates its files with
+// CreateUnsynced and calls SyncTree before the rename: the tree is then
+// as durable as if every Close had synced.
+type BatchSyncer interface {
+	// CreateUnsynced is Create, except that the Writer's Close does not
+	// make the bytes durable: only SyncTree of a directory above does.
+	CreateUnsynced(name string, perm fs.FileMode) (Writer, error)
+	// SyncTree makes every file and directory under name durable, with
+	// their data, and reports any write-back error since they were written.
+	SyncTree(name string) error
 }
 
 // Checksummed is implemented by stores that are a Hadoop

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 )
@@ -49,6 +50,10 @@ Exit status: 0 ok, 1 findings, 2 usage error or unreadable input.`
 type globalOptions struct {
 	json       bool
 	s3Endpoint string
+	// cpuProfile, if set, names a file for a pprof CPU profile of the
+	// command (hidden flag, for measuring: see README "Measuring").
+	cpuProfile  string
+	stopProfile func()
 }
 
 // getenv is os.Getenv, with --s3-endpoint as AWS_ENDPOINT_URL_S3.
@@ -60,6 +65,12 @@ func (g *globalOptions) getenv(key string) string {
 }
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	root, _ := newRoot(stdin, stdout, stderr)
+	return root
+}
+
+// newRoot builds the command tree and returns it with its shared options.
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
 	g := &globalOptions{}
 	root := &cobra.Command{
 		Use:           "sparkckpt",
@@ -73,6 +84,19 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON instead of text")
 	root.PersistentFlags().StringVar(&g.s3Endpoint, "s3-endpoint", "", "S3-compatible endpoint for s3://, s3a:// and s3n:// paths, http(s)://HOST[:PORT], addressed path-style (default AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else AWS)")
+	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the command to `FILE`")
+	root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if g.cpuProfile == "" {
+			return nil
+		}
+		stop, err := startCPUProfile(g.cpuProfile)
+		if err != nil {
+			return &exitErr{code: exitError, err: err}
+		}
+		g.stopProfile = stop
+		return nil
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitErr{code: exitError, err: usageError{err}}
 	})
@@ -86,7 +110,20 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newBrowseCmd(g),
 		newCpCmd(g),
 	)
-	return root
+	return root, g
+}
+
+// startCPUProfile starts a pprof CPU profile into file and returns its stop.
+func startCPUProfile(file string) (func(), error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // usageError marks errors in how sparkckpt was called.
@@ -96,9 +133,12 @@ func (u usageError) Unwrap() error { return u.error }
 
 // run executes sparkckpt with args and returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdin, stdout, stderr)
+	root, g := newRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if g.stopProfile != nil {
+		g.stopProfile()
+	}
 	if err == nil {
 		return exitOK
 	}
