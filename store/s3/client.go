@@ -32,8 +32,9 @@ const DefaultTimeout = 5 * time.Second
 // credentials, AWS_PROFILE, instance metadata).
 type Config struct {
 	// Endpoint is an S3-compatible endpoint (http://host:port); empty:
-	// AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else AWS itself. With
-	// an endpoint, buckets are addressed path-style.
+	// AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else the profile's
+	// endpoint_url, else AWS itself. With an endpoint, buckets are
+	// addressed path-style.
 	Endpoint string
 	// Getenv reads the environment (os.Getenv).
 	Getenv func(string) string
@@ -107,6 +108,9 @@ func NewClient(ctx context.Context, c Config) (*Client, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("S3: loading the AWS configuration: %w", err)
+	}
+	if endpoint == "" && cfg.BaseEndpoint != nil {
+		endpoint = *cfg.BaseEndpoint // endpoint_url in the profile
 	}
 	regionOf := "the AWS configuration"
 	if cfg.Region == "" {

@@ -3,7 +3,9 @@ package s3_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -61,4 +63,27 @@ func TestSplit(t *testing.T) {
 		require.NoError(t, err, tc.uri)
 		require.Equal(t, []string{tc.scheme, tc.bucket, tc.name}, []string{sc, b, n}, tc.uri)
 	}
+}
+
+// FuzzSplit: any string either fails to split or gives a valid store
+// name, a lower-case scheme among Schemes and a bucket without a slash.
+func FuzzSplit(f *testing.F) {
+	for _, s := range []string{"s3://b/ckpt/app", "s3a://b/", "S3N://b//x/../y", "s3://", "s3:///x", "s3://b?x", "hdfs://nn/x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, uri string) {
+		scheme, bucket, name, err := s3store.Split(uri)
+		if err != nil {
+			return
+		}
+		if !fs.ValidPath(name) {
+			t.Errorf("Split(%q): name %q is not a valid store name", uri, name)
+		}
+		if bucket == "" || strings.Contains(bucket, "/") {
+			t.Errorf("Split(%q): bucket %q", uri, bucket)
+		}
+		if scheme != "s3" && scheme != "s3a" && scheme != "s3n" {
+			t.Errorf("Split(%q): scheme %q", uri, scheme)
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"unicode/utf8"
 )
 
 // Schemes are the URI schemes that name S3 objects: s3 (EMRFS on EMR,
@@ -46,6 +47,9 @@ func Split(uri string) (scheme, bucket, name string, err error) {
 		if u, perr := url.Parse(uri); perr != nil || u.RawQuery != "" || u.Fragment != "" {
 			return "", "", "", fmt.Errorf("%s: an S3 URI has no query or fragment", uri)
 		}
+	}
+	if !utf8.ValidString(p) {
+		return "", "", "", fmt.Errorf("%s: not valid UTF-8 (S3 keys are UTF-8)", uri)
 	}
 	name = strings.TrimPrefix(path.Clean("/"+p), "/")
 	if name == "" {
