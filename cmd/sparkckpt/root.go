@@ -51,6 +51,7 @@ Exit status: 0 ok, 1 findings, 2 usage error or unreadable input.`
 type globalOptions struct {
 	json            bool
 	maxDecompressed byteSize
+	s3Endpoint      string
 	// cpuProfile, if set, names a file for a pprof CPU profile of the
 	// command (hidden flag, for measuring: see README "Measuring").
 	cpuProfile  string
@@ -68,6 +69,14 @@ func (g *globalOptions) addLimitFlags(cmd *cobra.Command) {
 // limits are the decode limits the flags set.
 func (g *globalOptions) limits() decode.Limits {
 	return decode.Limits{MaxDecompressed: int64(g.maxDecompressed)}
+}
+
+// getenv is os.Getenv, with --s3-endpoint as AWS_ENDPOINT_URL_S3.
+func (g *globalOptions) getenv(key string) string {
+	if key == "AWS_ENDPOINT_URL_S3" && g.s3Endpoint != "" {
+		return g.s3Endpoint
+	}
+	return os.Getenv(key)
 }
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -89,6 +98,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) (*cobra.Command, *global
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON instead of text")
+	root.PersistentFlags().StringVar(&g.s3Endpoint, "s3-endpoint", "", "S3-compatible endpoint for s3://, s3a:// and s3n:// paths, http(s)://HOST[:PORT], addressed path-style (default AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else AWS)")
 	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the command to `FILE`")
 	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
