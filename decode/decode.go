@@ -89,19 +89,27 @@ func WithFile(err error, file string) error {
 }
 
 // Limits bound what a decoder will allocate or recurse into. The zero value
-// means "use the defaults" (see [DefaultMaxDepth], [DefaultMaxAlloc]).
+// means "use the defaults" (see [DefaultMaxDepth], [DefaultMaxAlloc],
+// [DefaultMaxDecompressed]).
 type Limits struct {
 	// MaxDepth bounds nesting of objects inside objects.
 	MaxDepth int
 	// MaxAlloc bounds any single allocation driven by a length in the input
 	// (a string, an array, a decompressed block), independent of the bytes remaining.
 	MaxAlloc int64
+	// MaxDecompressed bounds what one compressed file may decompress to, so
+	// that a small file cannot expand into more memory than the machine has
+	// (a decompression bomb).
+	MaxDecompressed int64
 }
 
 // Defaults used when a field of Limits is zero.
 const (
 	DefaultMaxDepth = 4096
 	DefaultMaxAlloc = 1 << 30
+	// DefaultMaxDecompressed is far above any real checkpoint or state file
+	// (the largest in the real-file corpus decompresses to a few MiB).
+	DefaultMaxDecompressed = 256 << 20
 )
 
 // OrDefault returns l with every zero field replaced by its default.
@@ -111,6 +119,9 @@ func (l Limits) OrDefault() Limits {
 	}
 	if l.MaxAlloc <= 0 {
 		l.MaxAlloc = DefaultMaxAlloc
+	}
+	if l.MaxDecompressed <= 0 {
+		l.MaxDecompressed = DefaultMaxDecompressed
 	}
 	return l
 }

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/decode/dstream"
 	"github.com/sparkckpt/sparkckpt/rewrite"
 )
@@ -42,6 +42,10 @@ type Options struct {
 	Select string
 	// Now is the clock (for the backup directory's name); nil means time.Now.
 	Now func() time.Time
+	// Limits bound what decoding one file may cost (MaxDecompressed:
+	// what it may decompress to); zero fields mean the defaults. A file
+	// past them shows its error, like any file that does not decode.
+	Limits decode.Limits
 }
 
 // mode is what the browser is doing; it decides how every message is
@@ -121,7 +125,7 @@ type Model struct {
 	bgBusy   bool
 	statting bool // reading the sizes of big directories
 
-	input     textinput.Model
+	input     lineInput
 	query     string
 	searchID  int
 	searching bool
@@ -135,7 +139,7 @@ type Model struct {
 
 	hex *hexView
 
-	from, to  textinput.Model
+	from, to  lineInput
 	formField int
 	plan      *rewrite.Plan
 	mapper    *rewrite.Mapper
@@ -172,13 +176,9 @@ func New(o Options) (*Model, error) {
 	m := &Model{opts: o, fsys: o.FS, keys: DefaultKeyMap(), st: DefaultStyles(), help: help.New(), judge: j,
 		ctx: ctx, stop: stop, docs: map[string]*doc{}, states: map[string]fileState{}, skipped: map[string]string{},
 		width: 100, height: 30}
-	m.input = textinput.New()
-	m.input.Prompt = "/"
-	m.input.CharLimit = 256
-	m.from, m.to = textinput.New(), textinput.New()
-	m.from.Prompt, m.to.Prompt = "", ""
-	m.from.Placeholder, m.to.Placeholder = "hdfs://old-namenode:8020", "hdfs://new-namenode:8020"
-	m.from.CharLimit, m.to.CharLimit = 1024, 1024
+	m.input = newLineInput(m.st, "/", "", 256)
+	m.from = newLineInput(m.st, "", "hdfs://old-namenode:8020", 1024)
+	m.to = newLineInput(m.st, "", "hdfs://new-namenode:8020", 1024)
 	m.hex = &hexView{}
 	return m, nil
 }
@@ -469,7 +469,7 @@ func (m *Model) startDecode(e *entry) tea.Cmd {
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
 	m.cancel, m.inflight = cancel, e.rel
-	return decodeCmd(ctx, m.fsys, e, false)
+	return decodeCmd(ctx, m.fsys, e, false, m.opts.Limits)
 }
 
 func (m *Model) decodeRequested(msg decodeReqMsg) tea.Cmd {
@@ -494,7 +494,7 @@ func (m *Model) nextBg() tea.Cmd {
 			continue
 		}
 		m.bgBusy = true
-		return decodeCmd(m.ctx, m.fsys, e, true)
+		return decodeCmd(m.ctx, m.fsys, e, true, m.opts.Limits)
 	}
 	return nil
 }

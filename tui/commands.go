@@ -11,6 +11,7 @@ import (
 
 	"github.com/aymanbagabas/go-osc52/v2"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/decode/dstream"
 	"github.com/sparkckpt/sparkckpt/decode/javaser"
 	"github.com/sparkckpt/sparkckpt/decode/structured"
@@ -39,9 +40,9 @@ func debounceCmd(seq int) tea.Cmd {
 	return tea.Tick(debounce, func(time.Time) tea.Msg { return decodeReqMsg{seq: seq} })
 }
 
-func decodeCmd(ctx context.Context, fsys fs.FS, e *entry, bg bool) tea.Cmd {
+func decodeCmd(ctx context.Context, fsys fs.FS, e *entry, bg bool, lim decode.Limits) tea.Cmd {
 	return func() tea.Msg {
-		d := decodeFile(ctx, fsys, e)
+		d := decodeFile(ctx, fsys, e, lim)
 		if d == nil {
 			d = &doc{rel: e.rel, errOff: -1, err: context.Canceled}
 		}
@@ -54,7 +55,7 @@ const searchBatch = 150 * time.Millisecond
 
 // searchCmd searches files[start:] until searchBatch has passed, using
 // the cached documents it is given and decoding the others.
-func searchCmd(ctx context.Context, fsys fs.FS, id int, q string, files []*entry, start int, cached map[string]*doc, showSecrets bool) tea.Cmd {
+func searchCmd(ctx context.Context, fsys fs.FS, id int, q string, files []*entry, start int, cached map[string]*doc, showSecrets bool, lim decode.Limits) tea.Cmd {
 	return func() tea.Msg {
 		t0 := time.Now()
 		msg := searchMsg{id: id, next: start}
@@ -63,7 +64,7 @@ func searchCmd(ctx context.Context, fsys fs.FS, id int, q string, files []*entry
 			msg.next++
 			d := cached[e.rel]
 			if d == nil {
-				d = decodeFile(ctx, fsys, e)
+				d = decodeFile(ctx, fsys, e, lim)
 				if d == nil {
 					break
 				}
@@ -87,7 +88,7 @@ type uriRef struct {
 
 // urisCmd collects the references of every metadata checkpoint and driver
 // log, decoding the files not in cached (which it hands back to cache).
-func urisCmd(ctx context.Context, fsys fs.FS, files []*entry, cached map[string]*doc, ss bool) tea.Cmd {
+func urisCmd(ctx context.Context, fsys fs.FS, files []*entry, cached map[string]*doc, ss bool, lim decode.Limits) tea.Cmd {
 	return func() tea.Msg {
 		var msg urisMsg
 		if ss {
@@ -96,7 +97,7 @@ func urisCmd(ctx context.Context, fsys fs.FS, files []*entry, cached map[string]
 		for _, e := range files {
 			d := cached[e.rel]
 			if d == nil {
-				if d = decodeFile(ctx, fsys, e); d == nil {
+				if d = decodeFile(ctx, fsys, e, lim); d == nil {
 					break
 				}
 				msg.docs = append(msg.docs, d)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"unicode/utf8"
@@ -81,8 +80,18 @@ var errTooLarge = errors.New("too large to browse")
 // decodeFile reads and decodes one file. It never fails: a file that does
 // not decode comes back with err set (and whatever could be read). ctx is
 // checked between stages; a cancelled decode returns nil.
-func decodeFile(ctx context.Context, fsys fs.FS, e *entry) *doc {
-	d := &doc{rel: e.rel, size: e.size, errOff: -1, kind: docBinary}
+//
+// A panic while decoding (a decoder bug; never expected) is the file's
+// error too, so that the browser keeps running and the terminal is left
+// as it was.
+func decodeFile(ctx context.Context, fsys fs.FS, e *entry, lim decode.Limits) (d *doc) {
+	d = &doc{rel: e.rel, size: e.size, errOff: -1, kind: docBinary}
+	defer func() {
+		if r := recover(); r != nil {
+			d = &doc{rel: e.rel, size: e.size, errOff: -1, kind: docBinary,
+				err: fmt.Errorf("internal error decoding %s (please report it): %v", e.rel, r)}
+		}
+	}()
 	if d.size < 0 { // not stat'ed yet
 		if st, err := fs.Stat(fsys, e.rel); err == nil {
 			d.size = st.Size()
@@ -105,7 +114,7 @@ func decodeFile(ctx context.Context, fsys fs.FS, e *entry) *doc {
 	switch e.kind {
 	case kindCheckpoint:
 		d.kind = docCheckpoint
-		decodeCheckpoint(ctx, d, b)
+		decodeCheckpoint(ctx, d, b, lim)
 	case kindDriverLog:
 		d.kind = docDriverLog
 		d.log, d.err = wal.ReadLog(bytes.NewReader(b))
@@ -130,12 +139,12 @@ func decodeFile(ctx context.Context, fsys fs.FS, e *entry) *doc {
 			}
 		}
 	case kindStructured:
-		decodeGeneric(ctx, d, b)
+		decodeGeneric(ctx, d, b, lim)
 		if d.err == nil {
 			decodeStructured(d, b)
 		}
 	default:
-		decodeGeneric(ctx, d, b)
+		decodeGeneric(ctx, d, b, lim)
 	}
 	return d
 }
@@ -176,28 +185,20 @@ func (d *doc) setErrOff() {
 	}
 }
 
-// decompress decodes a codec framing, bounded by maxBrowse.
-func decompress(b []byte) ([]byte, codec.Kind, codec.Params, error) {
-	r, err := codec.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return nil, 0, codec.Params{}, err
-	}
-	out, err := io.ReadAll(io.LimitReader(r, maxBrowse+1))
-	if err == nil && len(out) > maxBrowse {
-		err = fmt.Errorf("%w: decompresses to more than %d bytes", errTooLarge, maxBrowse)
-	}
-	return out, r.Kind(), r.Params(), err
+// decompress decodes a codec framing, bounded by lim.MaxDecompressed.
+func decompress(b []byte, lim decode.Limits) ([]byte, codec.Kind, codec.Params, error) {
+	return codec.DecompressLimits(b, nil, lim)
 }
 
 // decodeCheckpoint does what dstream.Read does, keeping the decompressed
 // stream for the hex view.
-func decodeCheckpoint(ctx context.Context, d *doc, b []byte) {
+func decodeCheckpoint(ctx context.Context, d *doc, b []byte, lim decode.Limits) {
 	if len(b) == 0 {
 		d.err = &decode.Error{Format: "codec", Err: fmt.Errorf("%w: empty file", decode.ErrTruncated)}
 		d.errOff = 0
 		return
 	}
-	data, k, p, err := decompress(b)
+	data, k, p, err := decompress(b, lim)
 	d.codec, d.block = k.String(), p.BlockSize
 	if err != nil {
 		d.err = err
@@ -226,10 +227,10 @@ func decodeCheckpoint(ctx context.Context, d *doc, b []byte) {
 
 // decodeGeneric shows a file of no known kind: a Java stream (compressed
 // or not) as an object tree, text as text, anything else as bytes.
-func decodeGeneric(ctx context.Context, d *doc, b []byte) {
+func decodeGeneric(ctx context.Context, d *doc, b []byte, lim decode.Limits) {
 	data := b
 	if k, err := codec.Detect(b); err == nil && k != codec.None && len(b) >= codec.DetectLen {
-		out, k, p, err := decompress(b)
+		out, k, p, err := decompress(b, lim)
 		d.codec, d.block = k.String(), p.BlockSize
 		if err != nil {
 			d.err = err

@@ -49,7 +49,7 @@ func (m *Model) startSearch(q string) tea.Cmd {
 	m.results = &listView{title: fmt.Sprintf("Search %q", q), empty: "searching…"}
 	m.mode = modeResults
 	m.layout()
-	return searchCmd(m.ctx, m.fsys, m.searchID, strings.ToLower(q), m.order, 0, m.cacheSnapshot(), m.opts.ShowSecrets)
+	return searchCmd(m.ctx, m.fsys, m.searchID, strings.ToLower(q), m.order, 0, m.cacheSnapshot(), m.opts.ShowSecrets, m.opts.Limits)
 }
 
 func (m *Model) searched(msg searchMsg) tea.Cmd {
@@ -89,7 +89,7 @@ func (m *Model) searched(msg searchMsg) tea.Cmd {
 		m.results.empty = "no match"
 		return nil
 	}
-	return searchCmd(m.ctx, m.fsys, m.searchID, q, m.order, msg.next, m.cacheSnapshot(), m.opts.ShowSecrets)
+	return searchCmd(m.ctx, m.fsys, m.searchID, q, m.order, msg.next, m.cacheSnapshot(), m.opts.ShowSecrets, m.opts.Limits)
 }
 
 func (m *Model) openURIs() tea.Cmd {
@@ -108,7 +108,7 @@ func (m *Model) openURIs() tea.Cmd {
 		}
 		ss = ss || e.kind == kindStructured
 	}
-	return urisCmd(m.ctx, m.fsys, files, m.cacheSnapshot(), ss)
+	return urisCmd(m.ctx, m.fsys, files, m.cacheSnapshot(), ss, m.opts.Limits)
 }
 
 func (m *Model) gotURIs(msg urisMsg) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/fixtures/real"
 )
 
@@ -50,7 +51,7 @@ func TestRealTrees(t *testing.T) {
 					continue
 				}
 				statEntry(e)
-				d := decodeFile(context.Background(), fsys, e)
+				d := decodeFile(context.Background(), fsys, e, decode.Limits{})
 				decoded++
 				if d.failed() && e.kind != kindCheckpoint {
 					t.Errorf("%s: %v %v", e.rel, d.err, d.crcErr)

@@ -224,6 +224,7 @@ func statAll(ctx context.Context, es []*entry) []stat {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() { recover() }() // a failing stat leaves the size unknown, never the terminal raw
 			for i := w; i < len(es) && ctx.Err() == nil; i += workers {
 				out[i] = stat{e: es[i], size: -1}
 				if es[i].de == nil {

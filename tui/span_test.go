@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/decode/javaser"
 	"github.com/sparkckpt/sparkckpt/fixtures/real"
 )
@@ -25,7 +26,7 @@ func decodePath(t *testing.T, root, rel string) *doc {
 	if e == nil {
 		t.Fatalf("%s not listed in %s", rel, root)
 	}
-	return decodeFile(context.Background(), os.DirFS(root), e)
+	return decodeFile(context.Background(), os.DirFS(root), e, decode.Limits{})
 }
 
 // checkLinks checks the offset links of every row of a file's object tree

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/term"
 	"github.com/mattn/go-isatty"
 	"github.com/sparkckpt/sparkckpt/decode/structured"
 	"github.com/sparkckpt/sparkckpt/rewrite"
@@ -55,6 +56,7 @@ func newBrowseCmd(g *globalOptions) *cobra.Command {
 				return &exitErr{code: exitError, err: usageError{errors.New("browse is interactive: --json is not supported (see inspect, uris, dump)")}}
 			}
 			st := newStores(cmd.Context(), g.getenv, 0)
+			st.lim = g.limits()
 			defer st.Close()
 			root, sel, err := browseTarget(st, args[0])
 			if err != nil {
@@ -65,7 +67,12 @@ func newBrowseCmd(g *globalOptions) *cobra.Command {
 				return &exitErr{code: exitError, err: usageError{errors.New("browse needs a terminal (for scripts: inspect, uris, dump, check)")}}
 			}
 			topts := tui.Options{Root: root.name, ExpectFS: o.expectFS, ShowSecrets: o.showSecrets,
-				ReadOnly: o.readOnly, Select: sel, Clipboard: out}
+				ReadOnly: o.readOnly, Select: sel, Clipboard: out, Limits: g.limits()}
+			if !root.remote() && root.dir {
+				// Symbolic links by the rule of every command: followed
+				// inside the directory; the others are files that do not open.
+				topts.FS = root.fsys(".")
+			}
 			if root.remote() {
 				// On HDFS: read through the store, rewrite where it lives.
 				topts.FS, topts.Name = root.fsys("."), root.name
@@ -79,10 +86,11 @@ func newBrowseCmd(g *globalOptions) *cobra.Command {
 			if !o.noMouse {
 				opts = append(opts, tea.WithMouseCellMotion())
 			}
-			if _, err := tea.NewProgram(m, opts...).Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
-				return &exitErr{code: exitError, err: fmt.Errorf("browse: %w", err)}
+			var model tea.Model = m
+			if k := os.Getenv("SPARKCKPT_TEST_PANIC_KEY"); k != "" {
+				model = panicOnKey{m, k} // tests: the terminal is restored after a panic
 			}
-			return nil
+			return runProgram(tea.NewProgram(model, opts...), in, out)
 		},
 	}
 	f := cmd.Flags()
@@ -90,6 +98,7 @@ func newBrowseCmd(g *globalOptions) *cobra.Command {
 	f.BoolVar(&o.showSecrets, "show-secrets", false, "show secret conf values (passwords, tokens) instead of masking them")
 	f.BoolVar(&o.readOnly, "read-only", false, "preview rewrites but never apply them")
 	f.BoolVar(&o.noMouse, "no-mouse", false, "leave the mouse to the terminal (text selection)")
+	g.addLimitFlags(cmd)
 	return cmd
 }
 
@@ -126,6 +135,62 @@ func browseRoot(abs string) string {
 		return path.Dir(path.Dir(dir))
 	}
 	return dir
+}
+
+// resetTerminal leaves the alternate screen, shows the cursor and turns
+// mouse reporting off: what bubbletea undoes on a clean exit.
+const resetTerminal = "\x1b[?1049l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?25h"
+
+// runProgram runs the browser and leaves the terminal as it found it on
+// every way out: a normal quit, a signal, and a panic, whether bubbletea
+// caught it (in Update, View or a command; Run then returns
+// ErrProgramPanic, and sparkckpt exits 2 saying so) or not.
+func runProgram(p *tea.Program, in, out any) (err error) {
+	var restore func()
+	if f, ok := in.(*os.File); ok {
+		if st, serr := term.GetState(f.Fd()); serr == nil {
+			restore = func() {
+				term.Restore(f.Fd(), st)
+				if o, ok := out.(*os.File); ok {
+					o.WriteString(resetTerminal)
+				}
+			}
+		}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			if restore != nil {
+				restore()
+			}
+			err = &exitErr{code: exitError, err: fmt.Errorf("browse: internal error (please report it): %v", r)}
+		}
+	}()
+	_, err = p.Run()
+	switch {
+	case errors.Is(err, tea.ErrProgramPanic):
+		if restore != nil {
+			restore()
+		}
+		return &exitErr{code: exitError, err: fmt.Errorf("browse: internal error (please report it): %w", err)}
+	case err != nil && !errors.Is(err, tea.ErrProgramKilled):
+		return &exitErr{code: exitError, err: fmt.Errorf("browse: %w", err)}
+	}
+	return nil
+}
+
+// panicOnKey panics when key is pressed (SPARKCKPT_TEST_PANIC_KEY, for
+// the test that a panic leaves the terminal usable).
+type panicOnKey struct {
+	tea.Model
+	key string
+}
+
+func (p panicOnKey) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if k, ok := msg.(tea.KeyMsg); ok && k.String() == p.key {
+		panic("SPARKCKPT_TEST_PANIC_KEY " + p.key)
+	}
+	m, cmd := p.Model.Update(msg)
+	return panicOnKey{m, p.key}, cmd
 }
 
 func isTerminal(v any) bool {

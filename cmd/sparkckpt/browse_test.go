@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sparkckpt/sparkckpt/decode/codec"
 	"github.com/sparkckpt/sparkckpt/decode/dstream"
 	"github.com/sparkckpt/sparkckpt/fixtures/real"
 	"github.com/sparkckpt/sparkckpt/fixtures/tree"
@@ -195,8 +196,8 @@ func TestBrowseTmux(t *testing.T) {
 
 	// Rewrite: preview, confirm, apply.
 	s.keys("r")
-	s.waitFor("Rewrite preview", "from  hdfs://namenode.example.com:8020")
-	s.text("hdfs://new-nn:8020")
+	// The target is --expect-fs, proposed.
+	s.waitFor("Rewrite preview", "from  hdfs://namenode.example.com:8020", "to    hdfs://new-nn:8020")
 	s.keys("Enter")
 	s.waitFor("29 changes in 3 files", "Dry run, nothing written", "- hdfs://namenode.example.com:8020/user/spark/checkpoints/hdfs-app", "+ hdfs://new-nn:8020/user/spark/checkpoints/hdfs-app")
 	s.keys("a")
@@ -262,5 +263,78 @@ func TestBrowseTmuxStructured(t *testing.T) {
 	s.keys("q")
 	if st := s.exited(); st != "0" {
 		t.Errorf("exit status %s", st)
+	}
+}
+
+// TestBrowseTmuxBomb: a checkpoint that decompresses past
+// --max-decompressed is shown as a file that does not decode, with its
+// positioned error, and the browser keeps running and quits cleanly.
+func TestBrowseTmuxBomb(t *testing.T) {
+	requireTmux(t)
+	bin := buildSparkckpt(t)
+	dir := tree.Copy(t, filepath.Join(repoDir(), "fixtures", "generated", "dstream", "hdfs-app"))
+	writeBomb(t, filepath.Join(dir, "checkpoint-1700000020000"), codec.Zstd, 64<<20)
+	s := startTmux(t, bin, "browse", "--max-decompressed", "8MiB", dir)
+	s.waitFor("Metadata checkpoints (4 files", "★ checkpoint-1700000010000")
+	s.keys("Home", "Down") // the bomb: newest, first
+	s.waitFor("✗ does not decode", "error  zstd: offset", "too large: stream")
+	s.keys("Down")
+	s.waitFor("checkpointDir  hdfs://namenode.example.com:8020")
+	s.keys("q")
+	if st := s.exited(); st != "0" {
+		t.Errorf("exit status %s", st)
+	}
+	if scr := s.capture(); strings.Contains(scr, "Metadata checkpoints") {
+		t.Errorf("the browser left its screen behind:\n%s", scr)
+	}
+}
+
+// TestBrowseTmuxPanic: a panic inside the browser exits 2 with a message
+// and leaves the terminal usable: the normal screen, cooked mode (a shell
+// command typed afterwards runs), the cursor shown.
+func TestBrowseTmuxPanic(t *testing.T) {
+	requireTmux(t)
+	bin := buildSparkckpt(t)
+	dir := tree.Copy(t, filepath.Join(repoDir(), "fixtures", "generated", "dstream", "hdfs-app"))
+	t.Setenv("SPARKCKPT_TEST_PANIC_KEY", "P")
+	s := startTmux(t, "sh", "-c", fmt.Sprintf("%s browse %s; echo status=$?; read line; echo got=$line", bin, dir))
+	s.waitFor("Metadata checkpoints (3 files")
+	s.keys("P")
+	s.waitFor("status=2")
+	scr := s.capture()
+	if strings.Contains(scr, "Metadata checkpoints") {
+		t.Errorf("the browser left its screen behind:\n%s", scr)
+	}
+	if !strings.Contains(scr, "internal error") {
+		t.Errorf("no message about the panic:\n%s", scr)
+	}
+	if cur := strings.TrimSpace(s.tmux("display-message", "-p", "-t", "main", "#{cursor_flag} #{alternate_on}")); cur != "1 0" {
+		t.Errorf("cursor_flag alternate_on = %q, want \"1 0\"", cur)
+	}
+	s.text("typed")
+	s.keys("Enter")
+	s.waitFor("got=typed") // the line discipline is cooked again
+}
+
+// writeBomb writes raw zero bytes compressed with k to path.
+func writeBomb(t *testing.T, path string, k codec.Kind, raw int) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := codec.NewWriter(f, k, codec.Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeros := make([]byte, 1<<20)
+	for n := raw; n > 0; n -= len(zeros) {
+		if _, err := w.Write(zeros[:min(n, len(zeros))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"os"
 
+	"github.com/mattn/go-isatty"
 	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/spf13/cobra"
 )
@@ -28,6 +30,7 @@ SHA-256 of the decompressed stream.
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st := newStores(cmd.Context(), g.getenv, 0)
+			st.lim = g.limits()
 			defer st.Close()
 			src, err := openSource(st, args[0], cf)
 			if err != nil {
@@ -38,7 +41,14 @@ SHA-256 of the decompressed stream.
 			h := sha256.New()
 			var w io.Writer = h
 			if !g.json {
-				w = io.MultiWriter(out, h)
+				raw := out
+				if f, ok := out.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+					// On a terminal the stream's strings would act as
+					// escape sequences: shown escaped (escape.go); a pipe
+					// or file gets the bytes as they are.
+					raw = &safeWriter{w: out}
+				}
+				w = io.MultiWriter(raw, h)
 			}
 			n, err := io.Copy(w, src.r)
 			if err != nil {
@@ -62,5 +72,6 @@ SHA-256 of the decompressed stream.
 		},
 	}
 	cmd.Flags().StringVar(&cf.name, "codec", "auto", codecHelp)
+	g.addLimitFlags(cmd)
 	return cmd
 }

@@ -25,6 +25,7 @@ type cpOptions struct {
 	skipUndecodable bool
 	parallel        int
 	verify          bool
+	followSymlinks  bool
 	noProgress      bool
 	timeout         time.Duration
 }
@@ -47,7 +48,11 @@ temporary directory beside DST (.sparkckpt-tmp-cp-<name>-*), every file closed d
 rewritten files read back and compared, the copied tree compared with the source, and
 the directory renamed to DST last (atomic on the local disk and in the namenode). An error
 or Ctrl-C removes the temporary directory; a killed cp leaves it, and the next cp to the
-same DST names it. S3 has no atomic rename: there cp writes DST in place behind a marker
+same DST removes it once its owner (recorded inside it) is no longer running on this host
+or is over a day old, and says so. cp holds DST's lock (DST.sparkckpt-lock, the lock
+'rewrite --apply' takes) while it works: a second cp to the same DST exits 2 naming the
+first. sparkckpt's own temporaries and lock files in SRC are never copied.
+S3 has no atomic rename: there cp writes DST in place behind a marker
 (DST/.sparkckpt-cp-incomplete) written first and removed last, the checkpoint files last
 of all; a killed cp leaves DST with the marker ('check' reports incomplete-copy), and the
 next cp to DST replaces it.
@@ -57,8 +62,13 @@ copying to HDFS (it checksums blocks itself); created when copying from HDFS to 
 disk for every file Spark writes through LocalFileSystem (all but write-ahead logs);
 recomputed for rewritten files.
 
+Symbolic links in SRC: one leading to a file or directory inside SRC is copied as what it
+leads to (the copy holds the file at the link's name: HDFS has no links); one leading
+outside SRC refuses the copy unless --follow-symlinks (then what it leads to is copied);
+broken links and loops are not copied. Every link is listed with what was done.
+
 Exit status: 0 copied (warnings are printed), 2 nothing copied (usage, unreadable or
-undecodable source, unreachable namenode, DST exists).`
+undecodable source, unreachable namenode, DST exists, DST locked by another run).`
 
 func newCpCmd(g *globalOptions) *cobra.Command {
 	o := &cpOptions{}
@@ -80,6 +90,7 @@ func newCpCmd(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.rw.to, "to", "", "replacement for --from")
 	f.BoolVar(&o.skipUndecodable, "skip-undecodable", false, "copy checkpoint and log files that do not decode unchanged instead of stopping")
 	f.IntVar(&o.parallel, "parallel", 4, "files copied at once")
+	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "copy what symbolic links leading outside SRC point to (default: refuse)")
 	f.BoolVar(&o.verify, "verify", false, "read every copied file back and compare (rewritten files always are)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "no progress bar (it is shown only on a terminal anyway)")
 	f.DurationVar(&o.timeout, "timeout", 0, "HDFS: time to reach each namenode (default ipc.client.connect.timeout, else 20s); S3: time to reach the endpoint (default 5s)")
@@ -121,7 +132,7 @@ func runCp(cmd *cobra.Command, g *globalOptions, o *cpOptions, srcArg, dstArg st
 	if err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
-	copts := copytree.Options{Mapper: mp, SkipUndecodable: o.skipUndecodable, Parallel: o.parallel, Verify: o.verify}
+	copts := copytree.Options{Mapper: mp, SkipUndecodable: o.skipUndecodable, Parallel: o.parallel, Verify: o.verify, DestURI: dst.display, FollowSymlinks: o.followSymlinks}
 	if h := crashHooks(); h != nil {
 		copts.Step = h.Step
 	}
@@ -161,8 +172,17 @@ func cpWarnings(dst *location, rep *copytree.Report) (string, []string) {
 	for _, p := range rep.Undecodable {
 		warns = append(warns, fmt.Sprintf("%s does not decode; copied unchanged: %s", p.File, p.Error))
 	}
+	if rep.TookOverLock != "" {
+		warns = append(warns, fmt.Sprintf("took over the stale lock of %s, a cp or rewrite that is no longer running", rep.TookOverLock))
+	}
+	for _, r := range rep.Removed {
+		warns = append(warns, fmt.Sprintf("removed %s, the partial copy of an interrupted cp to the same destination (%s)", dst.displayName(r.File), r.Error))
+	}
 	for _, l := range rep.Leftovers {
-		warns = append(warns, fmt.Sprintf("%s is left over from an interrupted cp to the same destination; it is safe to delete", dst.displayName(l)))
+		warns = append(warns, fmt.Sprintf("%s is left over from a cp to the same destination whose process may still be running (another host, or recent); delete it once it is not", dst.displayName(l)))
+	}
+	for _, sk := range rep.Skipped {
+		warns = append(warns, fmt.Sprintf("not copied: %s in the source is a sparkckpt temporary or lock file", sk))
 	}
 	for _, l := range rep.Replaced {
 		warns = append(warns, fmt.Sprintf("%s was an incomplete copy left by an interrupted cp; it was removed and copied again", dst.displayName(l)))
@@ -246,6 +266,20 @@ func renderCp(p *printer, r *cpResult, parallel int) {
 			p.printf("  %s %s\n", p.bold(f.Path), p.dim(fmt.Sprintf("(%s, %d change(s), %d -> %d bytes)", f.Kind, len(f.Edits), f.Size, f.NewSize)))
 		}
 	}
+	for _, l := range r.Symlinks {
+		done := "not copied"
+		switch l.Copied {
+		case "file":
+			done = "copied as the file it leads to"
+		case "dir":
+			done = "copied as the directory it leads to"
+		}
+		label := p.dim("symlink")
+		if l.Kind != store.LinkInside {
+			label = p.warn("symlink")
+		}
+		p.printf("  %s %s: %s\n", label, l.Link.String(), done)
+	}
 	for _, w := range r.Warnings {
 		p.printf("%s %s\n", p.warn("warning:"), w)
 	}
@@ -298,7 +332,7 @@ func (b *progressBar) update(p copytree.Progress) {
 	if el := now.Sub(b.start).Seconds(); el > 0.2 {
 		rate = " " + humanBytes(int64(float64(p.BytesDone)/el)) + "/s"
 	}
-	cur := p.Current
+	cur := escapeText(p.Current) // a file name (escape.go)
 	if len(cur) > 30 {
 		cur = "..." + cur[len(cur)-27:]
 	}

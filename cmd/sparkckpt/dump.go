@@ -29,6 +29,7 @@ complete tree (see the README for its shape).
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st := newStores(cmd.Context(), g.getenv, 0)
+			st.lim = g.limits()
 			defer st.Close()
 			src, err := openSource(st, args[0], cf)
 			if err != nil {
@@ -54,6 +55,7 @@ complete tree (see the README for its shape).
 					"stream": javaser.JSON(s),
 				})
 			}
+			out = &safeWriter{w: out} // class and field names are the file's (escape.go)
 			fmt.Fprintf(out, "file %s codec=%s decompressed=%d bytes\n", src.path, src.r.Kind(), len(data))
 			o := javaser.DumpOptions{}
 			if full {
@@ -64,5 +66,6 @@ complete tree (see the README for its shape).
 	}
 	cmd.Flags().StringVar(&cf.name, "codec", "auto", codecHelp)
 	cmd.Flags().BoolVar(&full, "full", false, "show long strings and byte runs in full")
+	g.addLimitFlags(cmd)
 	return cmd
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -47,7 +48,7 @@ func openSource(st *stores, path string, cf *codecFlag) (*source, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := st.input(path)
+	in, err := st.openInput(path)
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +66,7 @@ func openSource(st *stores, path string, cf *codecFlag) (*source, error) {
 		f.Close()
 		return nil, decode.WithFile(err, in.name)
 	}
+	r.SetMaxDecompressed(st.lim.MaxDecompressed)
 	return &source{path: in.name, f: f, r: r}, nil
 }
 
@@ -94,10 +96,51 @@ AWS configuration of the AWS CLI (AWS_PROFILE, AWS_REGION, ~/.aws, instance prof
 // of a local path, byte for byte), an hdfs:// URI through its store
 // (messages name hdfs:// and S3 URIs, with the scheme given). Files under a directory input are named
 // by slash-separated names relative to it, "." being the input itself.
+//
+// Below the input, symbolic links are followed by store's rule (see
+// store.Confine): those leading to files and directories inside the input
+// are followed, the others read as files that cannot be opened, each
+// with an error saying why. The input itself may be a link.
 type input struct {
 	name string    // as output names it: the local path as given, or the hdfs:// URI
 	dir  bool      // set by stat
 	loc  *location // the HDFS location; nil on the local disk
+	conf *store.Confined
+	lim  decode.Limits
+}
+
+// confined is the directory input read by the symbolic link rule.
+func (in *input) confined() *store.Confined {
+	if in.conf == nil {
+		if in.loc != nil {
+			in.conf = store.ConfinedPlace(in.loc.store, in.loc.name)
+		} else {
+			in.conf = store.Confine(os.DirFS(in.name), store.OSRoots(in.name)...)
+		}
+	}
+	return in.conf
+}
+
+// real resolves rel below a local input by the symbolic link rule: the
+// name to read it at, or an error naming the link not followed.
+func (in *input) real(op, rel string) (string, error) {
+	if rel == "." {
+		return rel, nil
+	}
+	real, err := in.confined().Real(rel)
+	if err != nil {
+		return "", &fs.PathError{Op: op, Path: in.path(rel), Err: err}
+	}
+	return real, nil
+}
+
+// symlinks lists every symbolic link below the directory input.
+func (in *input) symlinks() []store.Link {
+	if !in.dir {
+		return nil
+	}
+	links, _ := in.confined().Links()
+	return links
 }
 
 // input resolves arg without touching it: a local path, a file: URI (the
@@ -109,16 +152,16 @@ func (s *stores) input(arg string) (*input, error) {
 	i := strings.Index(arg, "://")
 	uri := hdfs.IsURI(arg) || strings.HasPrefix(arg, "file:") || i > 0 && !strings.ContainsAny(arg[:i], "/.")
 	if !uri {
-		return &input{name: arg}, nil
+		return &input{name: arg, lim: s.lim}, nil
 	}
 	loc, err := s.open(arg)
 	if err != nil {
 		return nil, err
 	}
 	if _, ok := loc.store.(*store.Local); ok {
-		return &input{name: loc.display}, nil
+		return &input{name: loc.display, lim: s.lim}, nil
 	}
-	return &input{name: loc.display, loc: loc}, nil
+	return &input{name: loc.display, loc: loc, lim: s.lim}, nil
 }
 
 // openInput resolves arg and stats it.
@@ -131,8 +174,35 @@ func (s *stores) openInput(arg string) (*input, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := readable(in.name, st); err != nil {
+		return nil, err
+	}
 	in.dir = st.IsDir()
 	return in, nil
+}
+
+// readable refuses what is neither a regular file nor a directory: a
+// named pipe, socket or device would block a reader forever or stream
+// without end.
+func readable(name string, st fs.FileInfo) error {
+	m := st.Mode()
+	if m.IsRegular() || m.IsDir() {
+		return nil
+	}
+	what := "a special file"
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		what = "a named pipe"
+	case m&fs.ModeSocket != 0:
+		what = "a socket"
+	case m&fs.ModeCharDevice != 0:
+		what = "a character device"
+	case m&fs.ModeDevice != 0:
+		what = "a device"
+	case m&fs.ModeSymlink != 0:
+		what = "a symbolic link"
+	}
+	return fmt.Errorf("%s is %s, not a regular file or a directory: sparkckpt reads only those", name, what)
 }
 
 // remote reports whether the input is not on the local disk.
@@ -152,19 +222,30 @@ func (in *input) path(rel string) string {
 	return filepath.Join(in.name, filepath.FromSlash(rel))
 }
 
-// fsys is the directory rel as an fs.FS.
+// fsys is the directory rel as an fs.FS (confined: see input).
 func (in *input) fsys(rel string) fs.FS {
 	if in.loc != nil {
 		return store.FS(in.loc.store, in.storeName(rel))
 	}
-	return os.DirFS(in.path(rel))
+	if rel == "." {
+		return in.confined()
+	}
+	sub, err := in.confined().Sub(rel)
+	if err != nil {
+		return os.DirFS(in.path(rel)) // not reached: rel is a valid name
+	}
+	return sub
 }
 
 func (in *input) stat(rel string) (fs.FileInfo, error) {
 	if in.loc != nil {
 		return in.loc.store.Stat(in.storeName(rel))
 	}
-	return os.Stat(in.path(rel))
+	real, err := in.real("stat", rel)
+	if err != nil {
+		return nil, err
+	}
+	return os.Stat(in.path(real))
 }
 
 // isDir reports whether rel is a directory.
@@ -177,24 +258,36 @@ func (in *input) readFile(rel string) ([]byte, error) {
 	if in.loc != nil {
 		return store.ReadFile(in.loc.store, in.storeName(rel))
 	}
-	return os.ReadFile(in.path(rel))
+	real, err := in.real("open", rel)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(in.path(real))
 }
 
 func (in *input) open(rel string) (fs.File, error) {
 	if in.loc != nil {
 		return in.loc.store.Open(in.storeName(rel))
 	}
-	return os.Open(in.path(rel))
+	real, err := in.real("open", rel)
+	if err != nil {
+		return nil, err
+	}
+	return os.Open(in.path(real))
 }
 
-// files lists the regular files of the directory rel.
+// files lists the regular files of the directory rel (with the symbolic
+// links to files, and the links not followed, whose reading fails).
 func (in *input) files(rel string) ([]string, error) {
 	var ents []fs.DirEntry
 	var err error
 	if in.loc != nil {
 		ents, err = in.loc.store.ReadDir(in.storeName(rel))
-	} else {
-		ents, err = os.ReadDir(in.path(rel))
+	} else if _, err = in.real("readdir", rel); err == nil {
+		ents, err = fs.ReadDir(in.confined(), rel)
+		if err != nil {
+			ents, err = os.ReadDir(in.path(rel)) // the error as the os names it
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -219,15 +312,18 @@ func (in *input) walkFiles(fn func(rel string) error) error {
 			return fn(p)
 		})
 	}
-	return filepath.WalkDir(in.name, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(in.name, p)
+	return fs.WalkDir(in.confined(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				pe.Path = in.path(p)
+			}
 			return err
 		}
-		return fn(filepath.ToSlash(rel))
+		if d.IsDir() {
+			return nil
+		}
+		return fn(p)
 	})
 }
 
@@ -254,7 +350,7 @@ func (in *input) at(p string) *input {
 		loc := *in.loc
 		loc.name, loc.display = name, in.loc.displayName(name)
 		loc.uri = loc.display
-		return &input{name: loc.display, dir: true, loc: &loc}
+		return &input{name: loc.display, dir: true, loc: &loc, lim: in.lim}
 	}
-	return &input{name: filepath.FromSlash(p), dir: true}
+	return &input{name: filepath.FromSlash(p), dir: true, lim: in.lim}
 }

@@ -12,12 +12,14 @@ import (
 	"github.com/sparkckpt/sparkckpt/decode/codec"
 	"github.com/sparkckpt/sparkckpt/decode/dstream"
 	"github.com/sparkckpt/sparkckpt/decode/wal"
+	"github.com/sparkckpt/sparkckpt/store"
 	"github.com/spf13/cobra"
 )
 
 type inspectOptions struct {
 	codec       codecFlag
 	showSecrets bool
+	limit       int
 }
 
 func newInspectCmd(g *globalOptions) *cobra.Command {
@@ -47,9 +49,13 @@ unless --show-secrets. --json prints the full model (schema in the README).
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
+			if o.limit < 0 {
+				return &exitErr{code: exitError, err: usageError{fmt.Errorf("--limit must be 0 or more, got %d", o.limit)}}
+			}
 			st := newStores(cmd.Context(), g.getenv, 0)
+			st.lim = g.limits()
 			defer st.Close()
-			rep, err := inspectAny(st, args[0], force)
+			rep, err := inspectAny(st, args[0], force, o.limit)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
@@ -68,6 +74,8 @@ unless --show-secrets. --json prints the full model (schema in the README).
 	}
 	cmd.Flags().StringVar(&o.codec.name, "codec", "auto", codecHelp)
 	cmd.Flags().BoolVar(&o.showSecrets, "show-secrets", false, "show conf values whose keys look secret instead of masking them")
+	cmd.Flags().IntVar(&o.limit, "limit", defaultRecordLimit, "records of a state file shown (text and --json); the rest are counted, never kept")
+	g.addLimitFlags(cmd)
 	return cmd
 }
 
@@ -95,8 +103,11 @@ type dstreamReport struct {
 	Checkpoint       *dstream.Checkpoint `json:"checkpoint"`
 	SecretsMasked    bool                `json:"secretsMasked"`
 	// WAL summarises <dir>/receivedBlockMetadata, for a directory that has one.
-	WAL  *wal.Summary  `json:"wal,omitempty"`
-	file *dstream.File // the decoded file, for uris
+	WAL *wal.Summary `json:"wal,omitempty"`
+	// Symlinks are the symbolic links in the directory (followed only
+	// when they lead inside it).
+	Symlinks []store.Link  `json:"symlinks,omitempty"`
+	file     *dstream.File // the decoded file, for uris
 }
 
 type skippedFile struct {
@@ -128,15 +139,15 @@ func readCheckpointFile(in *input, rel string, force *codec.Kind) (*dstream.File
 	if err != nil {
 		return nil, err
 	}
-	return decodeCheckpoint(in.path(rel), b, force)
+	return decodeCheckpoint(in.path(rel), b, force, in.lim)
 }
 
 // decodeCheckpoint decodes the bytes of a checkpoint file named name.
-func decodeCheckpoint(name string, b []byte, force *codec.Kind) (*dstream.File, error) {
+func decodeCheckpoint(name string, b []byte, force *codec.Kind, lim decode.Limits) (*dstream.File, error) {
 	if len(b) == 0 {
 		return nil, decode.WithFile(&decode.Error{Format: "codec", Err: fmt.Errorf("%w: empty file", decode.ErrTruncated)}, name)
 	}
-	f, err := dstream.Read(b, force)
+	f, err := dstream.ReadLimits(b, force, lim)
 	if err != nil {
 		return nil, decode.WithFile(err, name)
 	}
@@ -153,7 +164,7 @@ func (r *walFileReport) render(p *printer) { renderWALFile(p, r) }
 func (r *walDirReport) render(p *printer)  { renderWALDir(p, r) }
 
 // inspectAny dispatches on what PATH is, on the local disk or on HDFS.
-func inspectAny(st *stores, path string, force *codec.Kind) (report, error) {
+func inspectAny(st *stores, path string, force *codec.Kind, limit int) (report, error) {
 	in, err := st.openInput(path)
 	if err != nil {
 		return nil, err
@@ -166,7 +177,7 @@ func inspectAny(st *stores, path string, force *codec.Kind) (report, error) {
 	}
 	// Structured Streaming checkpoints (and mixed directories), file sink
 	// logs and their files (structured.go).
-	if rep, ok, err := inspectStructured(in, force); ok {
+	if rep, ok, err := inspectStructured(in, force, limit); ok {
 		return rep, err
 	}
 	rep, err := inspectPath(in, force)
@@ -195,13 +206,17 @@ func inspectPath(in *input, force *codec.Kind) (*dstreamReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	return chooseCheckpoint(in.name, names, in.path, in.readFile, force)
+	rep, err := chooseCheckpoint(in.name, names, in.path, in.readFile, force, in.lim)
+	if rep != nil {
+		rep.Symlinks = in.symlinks()
+	}
+	return rep, err
 }
 
 // chooseCheckpoint picks and decodes the file Spark would read from the
 // directory dir holding names, wherever it lives: join names a file for
 // messages, read reads one.
-func chooseCheckpoint(dir string, names []string, join func(string) string, read func(string) ([]byte, error), force *codec.Kind) (*dstreamReport, error) {
+func chooseCheckpoint(dir string, names []string, join func(string) string, read func(string) ([]byte, error), force *codec.Kind, lim decode.Limits) (*dstreamReport, error) {
 	cands := dstream.Candidates(names)
 	if len(cands) == 0 {
 		return nil, notCheckpointDir(dir, names)
@@ -211,7 +226,7 @@ func chooseCheckpoint(dir string, names []string, join func(string) string, read
 		if err != nil {
 			return nil, err
 		}
-		return decodeCheckpoint(join(name), b, force)
+		return decodeCheckpoint(join(name), b, force, lim)
 	})
 	if chosen == nil {
 		var errs []error
@@ -275,6 +290,12 @@ func renderDStream(p *printer, r *dstreamReport) {
 		p.section(p.warn(fmt.Sprintf("skipped %d newer file(s), as Spark would", len(r.Skipped))))
 		for _, s := range r.Skipped {
 			p.printf("  %s: %s\n", filepath.Base(s.File), p.warn(s.Reason))
+		}
+	}
+	if len(r.Symlinks) > 0 {
+		p.section(p.warn(fmt.Sprintf("%d symbolic link(s): followed only inside the directory", len(r.Symlinks))))
+		for _, l := range r.Symlinks {
+			p.printf("  %s\n", l.String())
 		}
 	}
 	renderGraph(p, &cp.Graph)

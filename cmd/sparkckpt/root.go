@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/pprof"
 
+	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/spf13/cobra"
 )
 
@@ -48,8 +49,9 @@ Exit status: 0 ok, 1 findings, 2 usage error or unreadable input.`
 
 // globalOptions are the flags every command shares.
 type globalOptions struct {
-	json       bool
-	s3Endpoint string
+	json            bool
+	s3Endpoint      string
+	maxDecompressed byteSize
 	// cpuProfile, if set, names a file for a pprof CPU profile of the
 	// command (hidden flag, for measuring: see README "Measuring").
 	cpuProfile  string
@@ -64,6 +66,19 @@ func (g *globalOptions) getenv(key string) string {
 	return os.Getenv(key)
 }
 
+// addLimitFlags adds the flags that bound what reading one file may
+// cost to a reading command (inspect, uris, check, cat, dump, browse).
+// rewrite and cp read with the defaults.
+func (g *globalOptions) addLimitFlags(cmd *cobra.Command) {
+	cmd.Flags().Var(&g.maxDecompressed, "max-decompressed",
+		"most bytes one compressed file may decompress to (e.g. 256MiB, 1GiB); a file past it fails with its offset instead of exhausting memory")
+}
+
+// limits are the decode limits the flags set.
+func (g *globalOptions) limits() decode.Limits {
+	return decode.Limits{MaxDecompressed: int64(g.maxDecompressed)}
+}
+
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root, _ := newRoot(stdin, stdout, stderr)
 	return root
@@ -71,7 +86,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 
 // newRoot builds the command tree and returns it with its shared options.
 func newRoot(stdin io.Reader, stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
-	g := &globalOptions{}
+	g := &globalOptions{maxDecompressed: decode.DefaultMaxDecompressed}
 	root := &cobra.Command{
 		Use:           "sparkckpt",
 		Short:         "Inspect, check and relocate Apache Spark checkpoints",
@@ -142,6 +157,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return exitOK
 	}
+	// Errors name files and quote what they hold: escaped like all
+	// human output (escape.go).
+	stderr = &safeWriter{w: stderr}
 	var ee *exitErr
 	if errors.As(err, &ee) {
 		if ee.err != nil {

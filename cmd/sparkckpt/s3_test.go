@@ -380,7 +380,7 @@ func TestS3Errors(t *testing.T) {
 		{"access denied", map[string]string{"AWS_SECRET_ACCESS_KEY": "wrong"}, []string{"inspect", "s3://bkt/ckpt"}, "sparkckpt: s3://bkt: access denied (HeadBucket, access key sparkckpt-test at " + srv.Endpoint + ")\n"},
 		{"wrong region", map[string]string{"AWS_REGION": "eu-west-1"}, []string{"uris", "s3n://bkt/ckpt"}, "sparkckpt: s3n://bkt: the bucket is in region us-east-1, not eu-west-1 (from the AWS configuration): set AWS_REGION=us-east-1\n"},
 		{"unreachable", nil, []string{"cp", "--s3-endpoint", "http://" + closed, "s3://bkt/a", "s3://bkt/b"}, "sparkckpt: s3://bkt: S3 endpoint http://" + closed + " unreachable: dial tcp " + closed + ": connect: connection refused\n"},
-		{"missing object", nil, []string{"cat", "s3://bkt/nothing"}, "sparkckpt: open s3://bkt/nothing: file does not exist\n"},
+		{"missing object", nil, []string{"cat", "s3://bkt/nothing"}, "sparkckpt: stat s3://bkt/nothing: file does not exist\n"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -416,7 +416,7 @@ func TestCheckEMRCheckpointOffEMR(t *testing.T) {
 	code, out, errs = runCLI("check", "--json", ckpt, "--expect-fs", "s3a://bkt")
 	require.Equal(t, 1, code, "%s%s", out, errs)
 	var rep struct {
-		Findings []struct{ Severity, Code, Message, Fix string }
+		Findings []struct{ Severity, Code, Message, Fix, Shell string }
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	found := false
@@ -426,7 +426,7 @@ func TestCheckEMRCheckpointOffEMR(t *testing.T) {
 		}
 		assert.Contains(t, f.Message, "the same bucket as s3a://bkt, but s3:// is EMRFS, which only EMR resolves")
 		assert.Contains(t, f.Message, `no FileSystem for scheme "s3"`)
-		assert.Equal(t, "sparkckpt rewrite "+ckpt+" --map s3://bkt=s3a://bkt", f.Fix)
+		assert.Equal(t, "sparkckpt rewrite "+ckpt+" --map s3://bkt=s3a://bkt", f.Shell)
 		if f.Severity == "error" {
 			found = true
 		}
@@ -521,7 +521,7 @@ func TestCheckReportsIncompleteUploads(t *testing.T) {
 	require.Equal(t, 0, code, "%s%s", out, errs)
 	var rep struct {
 		Counts   struct{ Warning int }
-		Findings []struct{ Severity, Code, File, Message, Fix string }
+		Findings []struct{ Severity, Code, File, Message, Shell string }
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	var got []string
@@ -530,7 +530,7 @@ func TestCheckReportsIncompleteUploads(t *testing.T) {
 			assert.Equal(t, "warning", f.Severity)
 			assert.Equal(t, "checkpoint-1700000015000", f.File)
 			assert.Contains(t, f.Message, "1 incomplete multipart upload(s) under "+dst)
-			got = append(got, f.Fix)
+			got = append(got, f.Shell)
 		}
 	}
 	assert.Equal(t, []string{"aws s3api abort-multipart-upload --bucket bkt --key ckpt/hdfs-app/checkpoint-1700000015000 --upload-id " + check.ShellQuote(aws.ToString(up.UploadId))}, got)

@@ -32,14 +32,14 @@ func addUploadFindings(in *input, rep *check.Report) error {
 		return strings.TrimPrefix(key, in.loc.name+"/")
 	}
 	first := ups[0]
-	fix := fmt.Sprintf("aws s3api abort-multipart-upload --bucket %s --key %s --upload-id %s", check.ShellQuote(f.Bucket()), check.ShellQuote(first.Name), check.ShellQuote(first.ID))
+	fix := "abort the upload (S3 bills its parts until then)"
 	if len(ups) > 1 {
-		fix += fmt.Sprintf(" (and so for the %d others; --json lists them)", len(ups)-1)
+		fix = fmt.Sprintf("abort the uploads (S3 bills their parts until then); the command aborts the first, the same with each --upload-id of the %d others (--json lists them)", len(ups)-1)
 	}
 	fd := check.Finding{Severity: check.Warning, Code: "incomplete-upload", File: rel(first.Name),
 		Message: fmt.Sprintf("%d incomplete multipart upload(s) under %s (e.g. %s, started %s): an upload was interrupted; no object was created, but S3 keeps and bills the parts until the upload is aborted",
 			len(ups), in.name, path.Base(first.Name), first.Initiated.UTC().Format("2006-01-02 15:04:05 UTC")),
-		Fix: fix}
+		Fix: fix}.WithCommand("aws", "s3api", "abort-multipart-upload", "--bucket", f.Bucket(), "--key", first.Name, "--upload-id", first.ID)
 	if len(ups) > 1 {
 		fd.Count = len(ups)
 		for _, u := range ups {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/rewrite"
 	"github.com/sparkckpt/sparkckpt/store"
 	"github.com/sparkckpt/sparkckpt/store/hdfs"
@@ -48,6 +49,7 @@ type stores struct {
 	local   *store.Local
 	s3      *s3.Client
 	buckets map[string]*s3.FS // by scheme://bucket
+	lim     decode.Limits // what one file may decompress to (--max-decompressed)
 }
 
 func newStores(ctx context.Context, getenv func(string) string, timeout time.Duration) *stores {

@@ -116,6 +116,8 @@ type structuredFileReport struct {
 	// SchemaFile is the schema used to decode the records ("" if unknown: hex).
 	SchemaFile string                     `json:"schemaFile,omitempty"`
 	Records    []structured.DecodedRecord `json:"records,omitempty"`
+	// RecordsOmitted counts the records past --limit, which are not listed.
+	RecordsOmitted int64 `json:"recordsOmitted,omitempty"`
 }
 
 func (r *structuredReport) render(p *printer)     { renderStructured(p, r.Summary) }
@@ -124,7 +126,7 @@ func (r *sinkReport) render(p *printer)           { renderSink(p, r) }
 func (r *structuredFileReport) render(p *printer) { renderStructuredFile(p, r) }
 
 // inspectStructured handles in if it is structured; ok is false otherwise.
-func inspectStructured(in *input, force *codec.Kind) (rep report, ok bool, err error) {
+func inspectStructured(in *input, force *codec.Kind, limit int) (rep report, ok bool, err error) {
 	switch structuredPath(in) {
 	case pathStructured:
 		c, err := structured.Open(in.fsys("."))
@@ -156,14 +158,14 @@ func inspectStructured(in *input, force *codec.Kind) (rep report, ok bool, err e
 		}
 		return &sinkReport{Kind: "file-sink", Path: in.name, SinkLog: sl}, true, nil
 	case pathFile:
-		r, err := inspectStructuredFile(in, force)
+		r, err := inspectStructuredFile(in, force, limit)
 		return r, true, err
 	}
 	return nil, false, nil
 }
 
 // inspectStructuredFile decodes one file by its type.
-func inspectStructuredFile(in *input, force *codec.Kind) (*structuredFileReport, error) {
+func inspectStructuredFile(in *input, force *codec.Kind, limit int) (*structuredFileReport, error) {
 	abs := in.abs()
 	typ := structured.FileType(abs)
 	b, err := in.readFile(".")
@@ -194,7 +196,7 @@ func inspectStructuredFile(in *input, force *codec.Kind) (*structuredFileReport,
 	case structured.FileRocksDBZip:
 		r.Zip, err = structured.ParseRocksDBZip(b)
 	case structured.FileState:
-		err = r.readState(in, abs, b, force)
+		err = r.readState(in, abs, b, force, limit)
 	}
 	if err != nil {
 		return nil, wrap(err)
@@ -204,8 +206,10 @@ func inspectStructuredFile(in *input, force *codec.Kind) (*structuredFileReport,
 
 // readState decodes a state file's records, with the store's schema when
 // the checkpoint has one; abs is the file's absolute slash path on in's
-// file system.
-func (r *structuredFileReport) readState(in *input, abs string, b []byte, force *codec.Kind) error {
+// file system. It keeps the first limit records and counts the others,
+// so that memory does not grow with the file's record count (a 51 KB
+// file can hold a million records).
+func (r *structuredFileReport) readState(in *input, abs string, b []byte, force *codec.Kind, limit int) error {
 	slash := abs
 	var rc *structured.RowCodec
 	if root := structured.CheckpointRoot(slash); root != "" {
@@ -219,8 +223,12 @@ func (r *structuredFileReport) readState(in *input, abs string, b []byte, force 
 	}
 	kind := strings.TrimPrefix(path.Ext(abs), ".")
 	r.Records = []structured.DecodedRecord{}
-	sum, err := structured.ScanStateFile(strings.NewReader(string(b)), kind, force, decode.Limits{}, func(rec structured.Record) error {
-		r.Records = append(r.Records, rc.Decode(rec))
+	sum, err := structured.ScanStateFile(strings.NewReader(string(b)), kind, force, in.lim, func(rec structured.Record) error {
+		if len(r.Records) < limit {
+			r.Records = append(r.Records, rc.Decode(rec))
+		} else {
+			r.RecordsOmitted++
+		}
 		return nil
 	})
 	r.State = sum
@@ -504,8 +512,9 @@ func validRangeStr(first, last int64) string {
 	return fmt.Sprintf("%d..%d", first, last)
 }
 
-// maxRecordsShown bounds the records inspect prints for a state file.
-const maxRecordsShown = 50
+// defaultRecordLimit is the default of inspect --limit: the records of a
+// state file inspect shows.
+const defaultRecordLimit = 50
 
 func renderStructuredFile(p *printer, r *structuredFileReport) {
 	rows := [][]string{{"file", r.File}, {"type", r.Type}, {"size", fmtBytes(r.Size)}}
@@ -642,11 +651,7 @@ func renderStructuredFile(p *printer, r *structuredFileReport) {
 		if len(r.Records) > 0 {
 			p.printf("\n")
 		}
-		for i, d := range r.Records {
-			if i == maxRecordsShown {
-				p.printf("  %s\n", p.dim(fmt.Sprintf("... %d more record(s) (--json lists them all)", len(r.Records)-maxRecordsShown)))
-				break
-			}
+		for _, d := range r.Records {
 			fam := ""
 			if d.Family != "" {
 				fam = d.Family + " "
@@ -656,6 +661,9 @@ func renderStructuredFile(p *printer, r *structuredFileReport) {
 				line += " -> " + structured.FormatValue(d.Value)
 			}
 			p.printf("%s\n", line)
+		}
+		if r.RecordsOmitted > 0 {
+			p.printf("  %s\n", p.dim(fmt.Sprintf("... %d more record(s) (--limit N shows more)", r.RecordsOmitted)))
 		}
 	default:
 		p.table("", rows)
@@ -792,7 +800,7 @@ func runStructuredCheck(cmd *cobra.Command, g *globalOptions, st *stores, in *in
 			return true, &exitErr{code: exitError, err: usageError{fmt.Errorf("--spark-version: %w", err)}}
 		}
 	}
-	opts := structured.CheckOptions{Path: in.name, ExpectFS: o.expectFS, SparkVersion: so.sparkVersion, Codec: force}
+	opts := structured.CheckOptions{Path: in.name, ExpectFS: o.expectFS, SparkVersion: so.sparkVersion, Codec: force, Limits: g.limits()}
 	for _, s := range so.sinks {
 		sin, err := st.input(s)
 		if err != nil {
@@ -821,10 +829,13 @@ func runStructuredCheck(cmd *cobra.Command, g *globalOptions, st *stores, in *in
 			return true, &exitErr{code: exitError, err: err}
 		}
 	}
+	if kind != pathMixed { // a mixed directory's links are reported once, by the DStream check
+		rep.Findings = check.AddFindings(rep.Findings, &rep.Counts, &rep.OK, check.SymlinkFindings(checkSymlinks(in)))
+	}
 	ok := rep.OK
 	var drep *check.Report
 	if kind == pathMixed {
-		drep, err = checkDStream(cmd.Context(), in, check.Options{ExpectFS: o.expectFS, Codec: force, Probe: o.probe, ProbeTimeout: o.probeTimeout, Dial: checkDial})
+		drep, err = checkDStream(cmd.Context(), in, check.Options{ExpectFS: o.expectFS, Codec: force, Probe: o.probe, ProbeTimeout: o.probeTimeout, Dial: checkDial, Limits: g.limits()})
 		if err != nil {
 			return true, &exitErr{code: exitError, err: err}
 		}

@@ -43,6 +43,7 @@ sink's output directory (or its _spark_metadata): the output files it committed.
 				return &exitErr{code: exitError, err: err}
 			}
 			st := newStores(cmd.Context(), g.getenv, 0)
+			st.lim = g.limits()
 			defer st.Close()
 			refs, files, err := collectURIs(st, args[0], force)
 			if err != nil {
@@ -56,6 +57,7 @@ sink's output directory (or its _spark_metadata): the output files it committed.
 		},
 	}
 	cmd.Flags().StringVar(&cf.name, "codec", "auto", codecHelp)
+	g.addLimitFlags(cmd)
 	return cmd
 }
 

@@ -58,6 +58,11 @@
 //	temp-file                warning          Spark's staging file "temp": a checkpoint write did not finish
 //	tmp-file                 info             other *.tmp leftovers
 //	orphan-crc               info             .X.crc sidecars without X (Hadoop ignores them)
+//	symlink                  info             a symbolic link inside the directory: followed, as Spark does
+//	symlink-outside          error            a symbolic link leading outside the directory: not followed, so what
+//	                                          Spark reads through it is not checked (nor carried by cp or rewrite)
+//	symlink-broken           warning          a symbolic link to nothing
+//	symlink-loop             warning          a symbolic link loop, or a directory link to its own ancestor
 //
 // # Mapping references onto the checked tree
 //

@@ -48,7 +48,7 @@ func (c *checker) readCheckpoint(name string, force *codec.Kind, verifyCRC bool)
 			return nil, &unreadable{kind: "codec", detected: k, err: fmt.Errorf("compressed with %s, read with %s", k, *force)}
 		}
 	}
-	f, err := dstream.Read(b, force)
+	f, err := dstream.ReadLimits(b, force, c.opts.Limits)
 	if err != nil {
 		return nil, &unreadable{kind: "decode", err: err}
 	}
@@ -195,6 +195,9 @@ func (c *checker) reportSkipped(chosen *dstream.Candidate, skipped []dstream.Ski
 	byCodec := map[codec.Kind][]dstream.Skipped{}
 	var kinds []codec.Kind
 	for _, s := range skipped {
+		if c.outsideLink(s.Name) {
+			continue // Spark reads it; not followed here: symlink-outside says so
+		}
 		var u *unreadable
 		if !errors.As(s.Err, &u) {
 			u = &unreadable{kind: "decode", err: s.Err}
@@ -244,7 +247,7 @@ func (c *checker) reportSkipped(chosen *dstream.Candidate, skipped []dstream.Ski
 		f := Finding{Severity: sev, Code: "codec-mismatch", File: group[0].Name,
 			Message: fmt.Sprintf("%s compressed with %s, but Spark reads with %s (%s) and fails with %s; %s",
 				names, k, readWith, c.codecSource(), sparkCodecError(mustKind(readWith)), what),
-			Fix: fmt.Sprintf("restart the application with --conf spark.io.compression.codec=%s (and check with: sparkckpt check %s --codec %s)", k, ShellQuote(c.opts.Path), k)}
+			Fix: fmt.Sprintf("restart the application with --conf spark.io.compression.codec=%s (the command checks what Spark then reads)", k)}.WithCommand("sparkckpt", "check", c.opts.Path, "--codec", k.String())
 		if len(group) > 1 {
 			f.Count, f.Places = len(group), places
 		}

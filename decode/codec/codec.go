@@ -74,6 +74,14 @@
 // declares. Memory is bounded by one block (the window, for zstd), never by
 // the size of the input.
 //
+// What a whole stream may decompress to is bounded too, by
+// [decode.DefaultMaxDecompressed] (256 MiB) unless
+// [Reader.SetMaxDecompressed] or [DecompressLimits] says otherwise: past it,
+// reading fails with a [decode.ErrTooLarge] error at the block that crosses
+// the bound, so that a decompression bomb (32 KB of zstd that expands to
+// 1 GiB) fails instead of exhausting memory in a caller that keeps the
+// stream.
+//
 // Every lz4 block carries a checksum of its decompressed bytes, which is
 // verified. Snappy, lzf and zstd as Spark writes them carry none, so a
 // corrupted literal byte in those formats decodes without error; lengths are
@@ -307,16 +315,21 @@ type blockSource interface {
 	next() ([]byte, error)
 	// params reports the parameters observed so far.
 	params() Params
+	// offset is the offset in the compressed input of the block (chunk,
+	// frame block) the last call to next decoded.
+	offset() int64
 }
 
 // Reader decompresses a stream. It implements io.Reader.
 //
 // After an error, every Read returns the same error.
 type Reader struct {
-	kind Kind
-	src  blockSource
-	buf  []byte // undelivered part of the current block
-	err  error
+	kind  Kind
+	src   blockSource
+	buf   []byte // undelivered part of the current block
+	err   error
+	total int64 // decompressed bytes decoded so far
+	max   int64 // the most the stream may decompress to
 }
 
 // NewReader returns a Reader that detects the codec by its magic number (see
@@ -365,7 +378,31 @@ func newReader(br *bufio.Reader, k Kind) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{kind: k, src: src}, nil
+	return &Reader{kind: k, src: src, max: decode.DefaultMaxDecompressed}, nil
+}
+
+// SetMaxDecompressed bounds what the stream may decompress to: past n bytes,
+// Read fails with a [decode.ErrTooLarge] error at the offset of the block
+// that crosses the bound. n <= 0 means [decode.DefaultMaxDecompressed],
+// which every new Reader starts with. A decompression bomb (a small file
+// that expands to gigabytes) thus fails after n bytes, and a caller that
+// keeps the whole stream in memory keeps at most n.
+func (r *Reader) SetMaxDecompressed(n int64) {
+	if n <= 0 {
+		n = decode.DefaultMaxDecompressed
+	}
+	r.max = n
+}
+
+// fill decodes the next block into r.buf, enforcing the bound.
+func (r *Reader) fill() {
+	r.buf, r.err = r.src.next()
+	r.total += int64(len(r.buf))
+	if r.total > r.max {
+		r.buf = nil
+		r.err = decode.Errorf(r.kind.formatName(), r.src.offset(), decode.ErrTooLarge,
+			"stream decompresses to more than %d bytes, the limit (--max-decompressed); expected a checkpoint file far smaller", r.max)
+	}
 }
 
 // Kind returns the codec being read.
@@ -391,7 +428,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 		if r.err != nil {
 			return 0, r.err
 		}
-		r.buf, r.err = r.src.next()
+		r.fill()
 	}
 	n := copy(p, r.buf)
 	r.buf = r.buf[n:]
@@ -418,7 +455,7 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 			}
 			return total, r.err
 		}
-		r.buf, r.err = r.src.next()
+		r.fill()
 	}
 }
 
@@ -451,15 +488,73 @@ func NewWriter(w io.Writer, k Kind, p Params) (io.WriteCloser, error) {
 // can be some 255 times larger than b (lz4's limit); a [Reader] streams it
 // in bounded memory instead.
 func Decompress(b []byte) ([]byte, Kind, Params, error) {
-	r, err := NewReader(bytes.NewReader(b))
+	return DecompressLimits(b, nil, decode.Limits{})
+}
+
+// DecompressLimits is Decompress reading with codec *force instead of
+// detecting it when force is not nil, and failing with [decode.ErrTooLarge]
+// once the stream exceeds lim.MaxDecompressed (zero: the default).
+func DecompressLimits(b []byte, force *Kind, lim decode.Limits) ([]byte, Kind, Params, error) {
+	var (
+		r   *Reader
+		err error
+	)
+	if force != nil {
+		r, err = NewReaderKind(bytes.NewReader(b), *force)
+	} else {
+		r, err = NewReader(bytes.NewReader(b))
+	}
 	if err != nil {
 		return nil, 0, Params{}, err
 	}
-	var out bytes.Buffer
-	if _, err := r.WriteTo(&out); err != nil {
+	r.SetMaxDecompressed(lim.MaxDecompressed)
+	out, err := r.readAll()
+	if err != nil {
 		return nil, r.Kind(), r.Params(), err
 	}
-	return out.Bytes(), r.Kind(), r.Params(), nil
+	return out, r.Kind(), r.Params(), nil
+}
+
+// readAll reads the rest of the stream. It collects the blocks in chunks
+// and joins them once at the end, so that a stream refused at the bound
+// costs no more than the bound (a doubling buffer would have reserved
+// twice as much), and one read to the end costs at most twice its size.
+func (r *Reader) readAll() ([]byte, error) {
+	const chunk = 1 << 20
+	var (
+		chunks [][]byte
+		cur    []byte
+		total  int
+	)
+	for {
+		for len(r.buf) > 0 {
+			if len(cur) == cap(cur) {
+				if cur != nil {
+					chunks = append(chunks, cur)
+				}
+				cur = make([]byte, 0, min(chunk, max(len(r.buf), 4096, total)))
+			}
+			n := min(cap(cur)-len(cur), len(r.buf))
+			cur = append(cur, r.buf[:n]...)
+			r.buf = r.buf[n:]
+			total += n
+		}
+		if r.err != nil {
+			if r.err != io.EOF {
+				return nil, r.err
+			}
+			break
+		}
+		r.fill()
+	}
+	if len(chunks) == 0 {
+		return cur, nil
+	}
+	out := make([]byte, 0, total)
+	for _, c := range chunks {
+		out = append(out, c...)
+	}
+	return append(out, cur...), nil
 }
 
 // Compress compresses b with codec k and parameters p.

@@ -49,7 +49,10 @@ type lz4Source struct {
 	firstSize    int // decompressed size of the first data block
 	dataBlocks   int
 	afterEndMark bool // the last header read was an end mark
+	at           int64
 }
+
+func (s *lz4Source) offset() int64 { return s.at }
 
 func newLZ4Source(br *bufio.Reader) (*lz4Source, error) {
 	prefix, _ := br.Peek(DetectLen)
@@ -73,6 +76,7 @@ func (s *lz4Source) params() Params {
 func (s *lz4Source) next() ([]byte, error) {
 	for {
 		at := s.in.off
+		s.at = at
 		err := s.in.readFull(s.hdr[:], at, "LZ4Block header")
 		if err == io.EOF {
 			if s.afterEndMark {

@@ -31,7 +31,10 @@ type lzfSource struct {
 
 	chunks   int
 	maxChunk int
+	at       int64
 }
+
+func (s *lzfSource) offset() int64 { return s.at }
 
 func newLZFSource(br *bufio.Reader) (*lzfSource, error) {
 	prefix, _ := br.Peek(DetectLen)
@@ -52,6 +55,7 @@ func (s *lzfSource) params() Params {
 func (s *lzfSource) next() ([]byte, error) {
 	for {
 		at := s.in.off
+		s.at = at
 		h := s.hdr[:5]
 		if err := s.in.readFull(h, at, "LZF chunk header"); err != nil {
 			return nil, err // io.EOF here is the clean end

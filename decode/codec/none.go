@@ -13,7 +13,11 @@ const noneMagicExpected = `Java serialization magic AC ED`
 type noneSource struct {
 	r   *bufio.Reader
 	buf []byte
+	off int64 // bytes returned so far
+	at  int64 // offset of the last piece returned
 }
+
+func (s *noneSource) offset() int64 { return s.at }
 
 func newNoneSource(br *bufio.Reader) (*noneSource, error) {
 	prefix, _ := br.Peek(DetectLen)
@@ -27,6 +31,8 @@ func (s *noneSource) params() Params { return Params{} }
 
 func (s *noneSource) next() ([]byte, error) {
 	n, err := io.ReadAtLeast(s.r, s.buf, 1)
+	s.at = s.off
+	s.off += int64(n)
 	if n > 0 {
 		return s.buf[:n], nil
 	}

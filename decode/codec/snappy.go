@@ -43,7 +43,10 @@ type snappySource struct {
 
 	chunks   int
 	maxChunk int
+	at       int64
 }
+
+func (s *snappySource) offset() int64 { return s.at }
 
 func newSnappySource(br *bufio.Reader) (*snappySource, error) {
 	prefix, _ := br.Peek(DetectLen)
@@ -87,6 +90,7 @@ func (s *snappySource) params() Params {
 func (s *snappySource) next() ([]byte, error) {
 	for {
 		at := s.in.off
+		s.at = at
 		var lb [4]byte
 		if err := s.in.readFull(lb[:], at, "snappy-java chunk length"); err != nil {
 			return nil, err // io.EOF here is the clean end

@@ -48,6 +48,8 @@ func newZstdSource(br *bufio.Reader) (*zstdSource, error) {
 
 func (s *zstdSource) params() Params { return DefaultParams(Zstd) }
 
+func (s *zstdSource) offset() int64 { return s.fr.blockStart }
+
 func (s *zstdSource) next() ([]byte, error) {
 	for {
 		n, err := s.dec.Read(s.buf)

@@ -13,7 +13,6 @@
 package dstream
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"sort"
@@ -41,26 +40,16 @@ type File struct {
 // Read decompresses, parses and models one checkpoint file. The codec is
 // detected from the magic bytes unless force is not nil, in which case
 // only that codec is accepted (what Spark does, spec §1.3).
-func Read(b []byte, force *codec.Kind) (*File, error) {
-	var (
-		data   []byte
-		kind   codec.Kind
-		params codec.Params
-		err    error
-	)
-	if force != nil {
-		r, err := codec.NewReaderKind(bytes.NewReader(b), *force)
-		if err != nil {
-			return nil, err
-		}
-		if data, err = readAllBounded(r); err != nil {
-			return nil, err
-		}
-		kind, params = r.Kind(), r.Params()
-	} else if data, kind, params, err = codec.Decompress(b); err != nil {
+func Read(b []byte, force *codec.Kind) (*File, error) { return ReadLimits(b, force, decode.Limits{}) }
+
+// ReadLimits is Read with limits: the file may decompress to at most
+// lim.MaxDecompressed bytes, and the parser keeps to lim.
+func ReadLimits(b []byte, force *codec.Kind, lim decode.Limits) (*File, error) {
+	data, kind, params, err := codec.DecompressLimits(b, force, lim)
+	if err != nil {
 		return nil, err
 	}
-	s, err := javaser.Parse(data)
+	s, err := javaser.Options{Limits: lim}.Parse(data)
 	if err != nil {
 		return nil, err
 	}
@@ -69,12 +58,6 @@ func Read(b []byte, force *codec.Kind) (*File, error) {
 		return nil, err
 	}
 	return &File{Codec: kind, Params: params, Stream: s, Checkpoint: cp, Size: int64(len(b)), Raw: len(data)}, nil
-}
-
-func readAllBounded(r *codec.Reader) ([]byte, error) {
-	var buf bytes.Buffer
-	_, err := buf.ReadFrom(r)
-	return buf.Bytes(), err
 }
 
 // ErrNotCheckpoint means the stream is valid Java serialization but does not hold a Checkpoint.

@@ -72,6 +72,7 @@ func (s *slab[T]) new(p *parser) *T {
 	if len(s.buf) == cap(s.buf) {
 		s.refill(p, 1)
 	}
+	p.grew(s.elemSize())
 	s.buf = s.buf[:len(s.buf)+1]
 	return &s.buf[len(s.buf)-1]
 }
@@ -84,10 +85,12 @@ func (s *slab[T]) take(p *parser, n int) []T {
 	}
 	if cap(s.buf)-len(s.buf) < n {
 		if n > 256 && (!s.keep || n > s.maxChunk()) {
+			p.grew(n * s.elemSize())
 			return make([]T, n)
 		}
 		s.refill(p, n)
 	}
+	p.grew(n * s.elemSize())
 	start := len(s.buf)
 	s.buf = s.buf[:start+n]
 	return s.buf[start : start+n : start+n]
@@ -206,6 +209,7 @@ func forget[T any](s *slab[T], n int) {
 // chunk are never written again once a string refers to them.
 func (p *parser) text(raw []byte) string {
 	if len(raw) == 0 || !plainASCII(raw) {
+		p.grew(2 * len(raw))
 		return DecodeMUTF8(raw)
 	}
 	return p.textString(raw)

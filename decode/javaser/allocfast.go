@@ -1,5 +1,7 @@
 package javaser
 
+import "unsafe"
+
 // The hot allocations, written out per type: a method of the generic slab
 // is compiled once per GC shape and called with a dictionary, not inlined.
 
@@ -8,6 +10,7 @@ func (p *parser) allocObject() *Object {
 	if len(s.buf) == cap(s.buf) {
 		s.refill(p, 1)
 	}
+	p.tree += int64(unsafe.Sizeof(Object{}))
 	s.buf = s.buf[:len(s.buf)+1]
 	return &s.buf[len(s.buf)-1]
 }
@@ -17,6 +20,7 @@ func (p *parser) allocRef() *Ref {
 	if len(s.buf) == cap(s.buf) {
 		s.refill(p, 1)
 	}
+	p.tree += int64(unsafe.Sizeof(Ref{}))
 	s.buf = s.buf[:len(s.buf)+1]
 	return &s.buf[len(s.buf)-1]
 }
@@ -26,6 +30,7 @@ func (p *parser) allocNull() *Null {
 	if len(s.buf) == cap(s.buf) {
 		s.refill(p, 1)
 	}
+	p.tree += int64(unsafe.Sizeof(Null{}))
 	s.buf = s.buf[:len(s.buf)+1]
 	return &s.buf[len(s.buf)-1]
 }
@@ -35,6 +40,7 @@ func (p *parser) allocString() *String {
 	if len(s.buf) == cap(s.buf) {
 		s.refill(p, 1)
 	}
+	p.tree += int64(unsafe.Sizeof(String{}))
 	s.buf = s.buf[:len(s.buf)+1]
 	return &s.buf[len(s.buf)-1]
 }
@@ -44,6 +50,7 @@ func (p *parser) allocArray() *Array {
 	if len(s.buf) == cap(s.buf) {
 		s.refill(p, 1)
 	}
+	p.tree += int64(unsafe.Sizeof(Array{}))
 	s.buf = s.buf[:len(s.buf)+1]
 	return &s.buf[len(s.buf)-1]
 }
@@ -53,6 +60,7 @@ func (p *parser) allocDesc() *ClassDesc {
 	if len(s.buf) == cap(s.buf) {
 		s.refill(p, 1)
 	}
+	p.tree += int64(unsafe.Sizeof(ClassDesc{}))
 	s.buf = s.buf[:len(s.buf)+1]
 	return &s.buf[len(s.buf)-1]
 }
@@ -62,6 +70,7 @@ func (p *parser) takeData(n int) []ClassData {
 	if cap(s.buf)-len(s.buf) < n || n == 0 {
 		return s.take(p, n)
 	}
+	p.tree += int64(n) * int64(unsafe.Sizeof(ClassData{}))
 	start := len(s.buf)
 	s.buf = s.buf[:start+n]
 	return s.buf[start : start+n : start+n]
@@ -72,6 +81,7 @@ func (p *parser) takeValues(n int) []Value {
 	if cap(s.buf)-len(s.buf) < n || n == 0 {
 		return s.take(p, n)
 	}
+	p.tree += int64(n) * int64(unsafe.Sizeof(Value{}))
 	start := len(s.buf)
 	s.buf = s.buf[:start+n]
 	return s.buf[start : start+n : start+n]
@@ -82,6 +92,7 @@ func (p *parser) takeNodes(n int) []Node {
 	if cap(s.buf)-len(s.buf) < n || n == 0 {
 		return s.take(p, n)
 	}
+	p.tree += int64(n) * int64(unsafe.Sizeof(Node(nil)))
 	start := len(s.buf)
 	s.buf = s.buf[:start+n]
 	return s.buf[start : start+n : start+n]

@@ -2,6 +2,7 @@ package javaser
 
 import (
 	"encoding/binary"
+	"errors"
 	"sync"
 
 	"github.com/sparkckpt/sparkckpt/decode"
@@ -99,7 +100,7 @@ func finalError(err error) error {
 				out.Name = DecodeMUTF8(e.raw)
 			}
 		}
-		pe.e.Path = path.String()
+		pe.e.Path = path.brief()
 	}
 	return pe.e
 }
@@ -115,6 +116,10 @@ type parser struct {
 	aborted bool   // a TC_EXCEPTION was read below top level
 	stack   []Node // scratch for node lists being read (annotations nest)
 	budget  int64  // bounds total work, including re-reads after a failed guess
+	// tree counts the bytes allocated for nodes and their text, those of
+	// readings abandoned after a failed guess included; it may not pass
+	// maxTree (see TreeBytesPerInputByte).
+	tree, maxTree int64
 	// rootName is the class name of the top-level object being read, for
 	// error paths; nil until its descriptor is known.
 	rootName []byte
@@ -138,6 +143,7 @@ func getParser() *parser {
 func (p *parser) start(b []byte, o Options) {
 	p.b, p.opt, p.lim = b, o, o.Limits.OrDefault()
 	p.budget = 64*int64(len(b)) + 1<<20
+	p.maxTree = TreeBytesPerInputByte*int64(len(b)) + treeBytesBase
 	if p.opt.NoDefaultFields == nil {
 		p.opt.NoDefaultFields = builtinNoDefaultFields
 	}
@@ -255,8 +261,27 @@ func (p *parser) newHandle(e uint64) int32 {
 func (p *parser) clearHandles() { p.handles = nil }
 
 func (p *parser) overBudget() error {
+	if p.tree > p.maxTree {
+		return p.err(p.pos, decode.ErrTooLarge,
+			"reading the object tree would take more than %d bytes of memory (%d per byte of the %d-byte stream, readings abandoned included); expected a stream that reads one way, not custom writeObject data nested in ways that multiply the readings", p.maxTree, TreeBytesPerInputByte, len(p.b))
+	}
 	return p.err(p.pos, decode.ErrTooLarge, "parse work exceeds the bound for a %d-byte stream", len(p.b))
 }
+
+// TreeBytesPerInputByte bounds the memory of a parse: the nodes and text
+// it allocates, including those of readings it abandons (an ambiguous
+// writeObject's class data is read as default fields plus custom data,
+// then as custom data only), take at most this many bytes per byte of
+// the stream, plus 1 MiB. Real streams need at most about 40 (a run of
+// TC_NULLs, one byte each, is the densest). Past the bound Parse fails
+// with decode.ErrTooLarge, so that one flipped flag bit cannot make a
+// 40 KB file take gigabytes.
+const TreeBytesPerInputByte = 96
+
+const treeBytesBase = 1 << 20
+
+// grew counts n bytes allocated for the tree.
+func (p *parser) grew(n int) { p.tree += int64(n) }
 
 func (p *parser) stream() (*Stream, error) {
 	magic, err := p.u16("stream magic")
@@ -384,7 +409,7 @@ func (p *parser) blockData() (*BlockData, error) {
 // object reads one object (spec §3.2 "object"); block data is not allowed here.
 func (p *parser) object(top bool) (Node, error) {
 	p.budget--
-	if p.budget < 0 {
+	if p.budget < 0 || p.tree > p.maxTree {
 		return nil, p.overBudget()
 	}
 	off := p.pos
@@ -976,9 +1001,18 @@ func (p *parser) classData(c *ClassDesc, d *ClassData) error {
 	return nil
 }
 
+// furthest returns the error of the reading that got further, or the one
+// that ran out of budget (the other reading may have failed only because
+// of it).
 func furthest(a, b error) error {
 	ea, okA := a.(*perr)
 	eb, okB := b.(*perr)
+	if okA && okB && errors.Is(ea.e, decode.ErrTooLarge) != errors.Is(eb.e, decode.ErrTooLarge) {
+		if errors.Is(ea.e, decode.ErrTooLarge) {
+			return a
+		}
+		return b
+	}
 	if okA && okB && eb.e.Offset > ea.e.Offset {
 		return b
 	}
@@ -1111,10 +1145,10 @@ func (p *parser) restParses(from int) bool {
 	// q allocates from p's arena, which the handle entries it starts
 	// with refer to. Afterwards the chunks q started are forgotten, so
 	// what it read can be collected.
-	q := &parser{b: p.b, pos: from, opt: p.opt, lim: p.lim, budget: p.budget, a: p.a}
+	q := &parser{b: p.b, pos: from, opt: p.opt, lim: p.lim, budget: p.budget, a: p.a, tree: p.tree, maxTree: p.maxTree}
 	q.handles = append([]uint64(nil), p.handles...)
 	m := p.a.mark()
-	defer func() { p.budget = q.budget; p.a.release(m) }()
+	defer func() { p.budget, p.tree = q.budget, q.tree; p.a.release(m) }()
 	for q.pos < len(q.b) {
 		q.rootName = nil
 		if _, err := q.content(true); err != nil {

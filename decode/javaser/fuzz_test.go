@@ -21,6 +21,12 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte{0xAC, 0xED, 0x00, 0x05, 0x70})
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// The memory assertion: whatever b says, the tree and the
+		// readings abandoned on the way stay within the budget (the check
+		// runs before each object, so one object's worth may pass it).
+		if n, _ := javaser.TreeBytes(b); n > int64(javaser.TreeBytesPerInputByte*len(b)+1<<20+64<<10) {
+			t.Fatalf("the parse allocated %d tree bytes for a %d-byte stream", n, len(b))
+		}
 		s, err := javaser.Parse(b)
 		if err != nil {
 			var de *decode.Error

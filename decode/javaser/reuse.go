@@ -225,6 +225,7 @@ func (a *arena) nextText(n int) []byte {
 // byteRun returns an empty slice with capacity n for a block-data run:
 // its own allocation, or in a Parser's arena a piece of a byte chunk.
 func (p *parser) byteRun(n int) []byte {
+	p.grew(n)
 	a := p.a
 	if !a.keep || n > keptChunkSize/4 {
 		return make([]byte, 0, n)
@@ -240,6 +241,7 @@ func (p *parser) byteRun(n int) []byte {
 
 // textString returns raw copied into the text chunks as a string.
 func (p *parser) textString(raw []byte) string {
+	p.grew(len(raw))
 	a := p.a
 	t := a.text
 	if cap(t)-len(t) < len(raw) {

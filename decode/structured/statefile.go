@@ -448,6 +448,7 @@ func ScanStateFile(r io.Reader, kind string, force *codec.Kind, lim decode.Limit
 	if err != nil {
 		return nil, err
 	}
+	zr.SetMaxDecompressed(lim.MaxDecompressed)
 	sum := &StateSummary{Codec: zr.Kind().String()}
 	raw := &countingReader{r: zr}
 	sr, err := NewStateReader(raw, kind, lim)

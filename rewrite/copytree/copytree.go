@@ -26,16 +26,28 @@
 //     parent; HDFS rename2, atomic in the namenode). The destination name
 //     therefore holds either nothing or the complete copy. An error or a
 //     cancelled context removes the temporary directory; a killed process
-//     leaves it, hidden, with a name that says what it is; the next copy
-//     to the same destination reports it (Report.Leftovers).
+//     leaves it, hidden, with a name that says what it is and an owner
+//     record inside (host, pid, time); the next copy to the same
+//     destination removes it once its owner is gone (a process no longer
+//     running on this host, or older than lock.StaleAge) and says so
+//     (Report.Removed), else reports it (Report.Leftovers).
+//   - Exclusive: the copy holds the destination's lock (package
+//     rewrite/lock, the lock 'rewrite --apply' takes) from before it looks
+//     at the destination until it has renamed it into place, so two copies
+//     to one destination never mix; the second fails with a
+//     *lock.HeldError naming the first.
+//   - Nothing of sparkckpt's own: temporary files and directories
+//     (store.TempPrefix) and lock files in the source are never copied
+//     (Report.Skipped).
 //   - On an object store (S3: store.PrefixDirs), a directory rename
 //     copies object by object and is not atomic, so the copy is written
 //     in place instead, behind a marker (decode/check.IncompleteCopyName)
 //     written first and removed last, with the checkpoint files Spark
 //     restarts from written after every other file: after a kill the
 //     destination is complete, or holds the marker (which 'sparkckpt
-//     check' reports as incomplete-copy), and the next copy to it
-//     replaces it and names it in Report.Replaced.
+//     check' reports as incomplete-copy), and the next copy to it (under
+//     the lock, so never while the first runs) replaces it and names it
+//     in Report.Replaced.
 //
 // # Checksum sidecars
 //
@@ -51,6 +63,19 @@
 // them (CRC32 per 512 bytes, decode/crcfile). Local to local, a sidecar
 // goes where the source had one: recomputed for a rewritten file (with the
 // source's bytes per checksum), else copied.
+//
+// # Symbolic links
+//
+// The source is read by package store's rule (store.Confine): a link
+// leading to a file or directory inside the source directory is copied
+// as what it leads to, under the link's name (HDFS has no links, and the
+// copy must stand alone); a link leading outside refuses the copy
+// ([ErrSymlinkOutside]) unless Options.FollowSymlinks, which copies what
+// it leads to; broken links, loops and directory links back to a
+// directory already on the way are not copied. Every link is listed in
+// Report.Symlinks with what was done. The destination is written only
+// inside its temporary directory, which holds no links.
+
 package copytree
 
 import (
@@ -75,6 +100,7 @@ import (
 	"github.com/sparkckpt/sparkckpt/decode/crcfile"
 	"github.com/sparkckpt/sparkckpt/decode/wal"
 	"github.com/sparkckpt/sparkckpt/rewrite"
+	"github.com/sparkckpt/sparkckpt/rewrite/lock"
 	"github.com/sparkckpt/sparkckpt/store"
 )
 
@@ -98,7 +124,19 @@ type Options struct {
 	// Step, if set, is called (never concurrently) after every durable
 	// step: "mkdir", "file REL", "verify", "rename". For crash tests.
 	Step func(step string)
+	// DestURI names the destination for people in errors (the lock's
+	// holder); dstDir if empty.
+	DestURI string
+	// FollowSymlinks copies what source links leading outside the source
+	// directory point to; without it such a copy is refused (see
+	// "Symbolic links" in the package doc).
+	FollowSymlinks bool
 }
+
+// OwnerName is the owner record in a copy's temporary directory (a
+// sparkckpt temporary itself, so it is never part of a copy); it is
+// removed just before the directory is renamed into place.
+const OwnerName = store.TempPrefix + "owner"
 
 // Progress is the state of a copy.
 type Progress struct {
@@ -126,8 +164,20 @@ type Report struct {
 	// Undecodable are files copied unchanged under SkipUndecodable.
 	Undecodable []Problem `json:"undecodable"`
 	// Leftovers are temporary directories of earlier interrupted copies
-	// to the same destination (safe to delete).
+	// to the same destination that were kept: their owner may be at work.
 	Leftovers []string `json:"leftovers"`
+	// Removed are temporary directories of earlier interrupted copies to
+	// the same destination that this copy removed, each with why.
+	Removed []Problem `json:"removed"`
+	// Skipped are sparkckpt temporaries and lock files in the source,
+	// not copied.
+	Skipped []string `json:"skipped"`
+	// TookOverLock is the owner of a stale destination lock this copy
+	// took over (a killed copy's), if any.
+	TookOverLock string `json:"tookOverLock,omitempty"`
+	// Symlinks are the symbolic links of the source, each with what the
+	// copy did with it.
+	Symlinks []Symlink `json:"symlinks"`
 	// Replaced are incomplete copies an interrupted copy to an object
 	// store left at the destination, removed and copied anew.
 	Replaced []string `json:"replaced,omitempty"`
@@ -150,6 +200,19 @@ type FileReport struct {
 	Edits   []rewrite.Edit `json:"edits,omitempty"`
 	Sidecar string         `json:"sidecar,omitempty"` // what happened to its .crc sidecar
 }
+
+// Symlink is a symbolic link of the source and what the copy did with it.
+type Symlink struct {
+	store.Link
+	// Copied is "file" or "dir" when the copy holds, at the link's name,
+	// the file or directory it leads to; "" when it was not copied
+	// (broken, a loop).
+	Copied string `json:"copied"`
+}
+
+// ErrSymlinkOutside means a source link leads outside the source
+// directory and Options.FollowSymlinks is not set.
+var ErrSymlinkOutside = errors.New("symbolic link(s) lead outside the source directory (copy what they point to with --follow-symlinks, or replace them by copies)")
 
 // Problem is a file and what is wrong with it.
 type Problem struct {
@@ -208,7 +271,7 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s: not a directory: cp copies a checkpoint directory", srcDir)
 	}
-	files, dirs, err := listTree(src, srcDir)
+	files, dirs, links, skipped, err := listSource(src, srcDir, o.FollowSymlinks)
 	if err != nil {
 		return nil, err
 	}
@@ -216,17 +279,10 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 		return nil, fmt.Errorf("%s: %w", srcDir, err)
 	}
 	direct := !store.RenamesDirsAtomically(dst)
-	var replaced []string
 	if _, err := dst.Stat(dstDir); err == nil {
 		if !direct || !incomplete(dst, dstDir) {
 			return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
 		}
-		// An earlier copy to this object store was interrupted: its
-		// marker says so. It is ours, and incomplete: copy again.
-		if err := store.RemoveAll(dst, dstDir); err != nil {
-			return nil, err
-		}
-		replaced = append(replaced, dstDir)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -234,15 +290,44 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	if err := dst.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
 	}
+	destURI := o.DestURI
+	if destURI == "" {
+		destURI = dstDir
+	}
+	l, err := lock.Acquire(dst, dstDir, destURI)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Release()
+	// Under the lock: the destination may have appeared meanwhile.
+	var replaced []string
+	if _, err := dst.Stat(dstDir); err == nil {
+		if !direct || !incomplete(dst, dstDir) {
+			return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
+		}
+		// An earlier copy to this object store was interrupted: its
+		// marker says so, and the lock that nobody else holds it. It is
+		// ours, and incomplete: copy again.
+		if err := store.RemoveAll(dst, dstDir); err != nil {
+			return nil, err
+		}
+		replaced = append(replaced, dstDir)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
 	c := &copier{ctx: ctx, src: src, dst: dst, srcDir: srcDir, o: o, direct: direct,
 		dstSums: store.UsesChecksumSidecars(dst), srcSums: store.UsesChecksumSidecars(src),
-		rep:      &Report{Files: []FileReport{}, Sidecars: map[string]int{}, CRCMismatches: []Problem{}, Undecodable: []Problem{}, Leftovers: []string{}},
+		rep: &Report{Files: []FileReport{}, Sidecars: map[string]int{}, CRCMismatches: []Problem{}, Undecodable: []Problem{},
+			Leftovers: []string{}, Removed: []Problem{}, Skipped: skipped, Symlinks: links},
 		expected: map[string]int64{}}
 	c.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	if bs, ok := dst.(store.BatchSyncer); ok {
 		c.batch = bs
 	}
-	c.rep.Leftovers, _ = leftovers(dst, dstDir)
+	if l.TookOver != nil {
+		c.rep.TookOverLock = l.TookOver.String()
+	}
+	c.rep.Leftovers, c.rep.Removed, _ = cleanLeftovers(dst, dstDir)
 	c.rep.Replaced, c.rep.InPlace = replaced, direct
 	if direct {
 		// No atomic directory rename: write in place, behind a marker
@@ -259,7 +344,16 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	} else if c.tmp, err = store.MkdirTemp(dst, parent, TempPrefix+path.Base(dstDir)+"-", 0o755); err != nil {
 		return nil, err
 	}
+	owner := store.Join(c.tmp, OwnerName)
+	if err := writeOwner(dst, owner, l.Owner()); err != nil {
+		store.RemoveAll(dst, c.tmp)
+		return nil, err
+	}
 	if err := c.run(files, dirs); err != nil {
+		store.RemoveAll(dst, c.tmp)
+		return nil, err
+	}
+	if err := dst.Remove(owner); err != nil {
 		store.RemoveAll(dst, c.tmp)
 		return nil, err
 	}
@@ -291,43 +385,152 @@ func within(a, b string) bool {
 	return a == b || b == "." || strings.HasPrefix(a, b+"/")
 }
 
-// leftovers lists temporary directories of earlier copies to dstDir.
-func leftovers(dst store.Store, dstDir string) ([]string, error) {
+// writeOwner records who makes a temporary directory.
+func writeOwner(s store.Store, name string, o lock.Owner) error {
+	w, err := s.Create(name, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(o.Encode()); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// cleanLeftovers looks at the temporary directories of earlier copies to
+// dstDir (under dstDir's lock, so none is being written by a copy that
+// holds it): those whose owner is gone (package doc) are removed and
+// returned with why, the others are returned as kept.
+func cleanLeftovers(dst store.Store, dstDir string) (kept []string, removed []Problem, err error) {
+	kept, removed = []string{}, []Problem{}
 	ents, err := dst.ReadDir(store.Dir(dstDir))
 	if err != nil {
-		return nil, err
+		return kept, removed, err
 	}
-	out := []string{}
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), TempPrefix+path.Base(dstDir)+"-") {
-			out = append(out, store.Join(store.Dir(dstDir), e.Name()))
+		if !strings.HasPrefix(e.Name(), TempPrefix+path.Base(dstDir)+"-") {
+			continue
 		}
+		name := store.Join(store.Dir(dstDir), e.Name())
+		why := ""
+		if o, err := lock.Read(dst, store.Join(name, OwnerName)); err == nil {
+			if why = o.Stale(); why != "" {
+				why = fmt.Sprintf("left by %s: %s", o, why)
+			}
+		} else if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > lock.StaleAge {
+			why = fmt.Sprintf("no owner recorded, last changed %s", info.ModTime().UTC().Format(time.RFC3339))
+		}
+		if why == "" || !e.IsDir() {
+			kept = append(kept, name)
+			continue
+		}
+		if err := store.RemoveAll(dst, name); err != nil {
+			kept = append(kept, name)
+			continue
+		}
+		removed = append(removed, Problem{File: name, Error: why})
 	}
-	return out, nil
+	return kept, removed, nil
+}
+
+// ownName reports whether base is sparkckpt's own: a temporary or a lock
+// file, never part of a checkpoint.
+func ownName(base string) bool {
+	return store.IsTemp(base) || strings.HasSuffix(base, lock.Suffix) || strings.HasSuffix(base, lock.Suffix+".break")
 }
 
 // listTree lists the files (with their sidecars attached) and the
-// directories under dir, relative to it.
-func listTree(s store.Store, dir string) ([]*entry, []string, error) {
+// directories under dir, relative to it, and sparkckpt's own temporaries
+// and lock files, left out.
+func listTree(s store.Store, dir string) ([]*entry, []string, []string, error) {
+	files, dirs, _, skipped, err := walkTree(store.FS(s, dir), nil, false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return pairSidecars(files), dirs, skipped, nil
+}
+
+// listSource lists the source tree by the symbolic link rule (package
+// doc) and returns every link met with what the copy does with it.
+func listSource(s store.Store, dir string, follow bool) ([]*entry, []string, []Symlink, []string, error) {
+	cv := store.ConfinedPlace(s, dir)
+	rd := cv
+	if follow {
+		rd = cv.FollowingOutside()
+	}
+	files, dirs, links, skipped, err := walkTree(rd, cv, follow)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	var outside []string
+	for _, l := range links {
+		if l.Kind == store.LinkOutside && l.Copied == "" {
+			outside = append(outside, l.String())
+		}
+	}
+	if len(outside) > 0 {
+		return nil, nil, nil, nil, fmt.Errorf("%w: %s", ErrSymlinkOutside, strings.Join(outside, "; "))
+	}
+	return pairSidecars(files), dirs, links, skipped, nil
+}
+
+// walkTree walks fsys. When cv is set (the source, confined), symbolic
+// links are classified: those inside, and with follow those outside, are
+// walked as what they lead to; a directory already on the way (by its
+// real name) is a loop and is not walked again.
+// sparkckpt's own temporaries and lock files are left out and returned
+// apart.
+func walkTree(fsys fs.FS, cv *store.Confined, follow bool) ([]*entry, []string, []Symlink, []string, error) {
 	var files []*entry
 	var dirs []string
+	links := []Symlink{}
+	skipped := []string{}
+	onWay := map[string]bool{}
 	var walk func(rel string) error
 	walk = func(rel string) error {
-		ents, err := s.ReadDir(store.Join(dir, rel))
+		ents, err := fs.ReadDir(fsys, rel)
 		if err != nil {
 			return err
 		}
 		for _, e := range ents {
 			r := store.Join(rel, e.Name())
-			if rel == "." {
-				r = e.Name()
+			l, isLink := store.LinkOf(e)
+			if isLink {
+				l.Name = r // as the copy names it (below a linked directory too)
+				sl := Symlink{Link: l}
+				use := l.Kind == store.LinkInside || l.Kind == store.LinkOutside && follow
+				if use && e.IsDir() {
+					sl.Copied = "dir"
+				} else if use && e.Type().IsRegular() {
+					sl.Copied = "file"
+				}
+				if sl.Copied == "dir" && cv != nil {
+					if real, err := cv.Real(r); err == nil && onWay[real] {
+						sl.Kind, sl.Copied, sl.Resolved, sl.Dir = store.LinkLoop, "", "", false
+					}
+				}
+				links = append(links, sl)
+				if sl.Copied == "" {
+					continue
+				}
+			}
+			if ownName(e.Name()) {
+				skipped = append(skipped, r)
+				continue
 			}
 			switch {
 			case e.IsDir():
 				dirs = append(dirs, r)
+				var real string
+				if cv != nil {
+					real, _ = cv.Real(r)
+					onWay[real] = true
+				}
 				if err := walk(r); err != nil {
 					return err
 				}
+				delete(onWay, real)
 			case e.Type().IsRegular():
 				info, err := e.Info()
 				if err != nil {
@@ -338,9 +541,17 @@ func listTree(s store.Store, dir string) ([]*entry, []string, error) {
 		}
 		return nil
 	}
-	if err := walk("."); err != nil {
-		return nil, nil, err
+	if cv != nil {
+		onWay["."] = true
 	}
+	if err := walk("."); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return files, dirs, links, skipped, nil
+}
+
+// pairSidecars attaches each .crc sidecar to its data file.
+func pairSidecars(files []*entry) []*entry {
 	byRel := map[string]*entry{}
 	for _, f := range files {
 		byRel[f.rel] = f
@@ -356,7 +567,7 @@ func listTree(s store.Store, dir string) ([]*entry, []string, error) {
 		}
 		out = append(out, f)
 	}
-	return out, dirs, nil
+	return out
 }
 
 // checkSource refuses trees a copy must not make a relocated copy of.
@@ -764,7 +975,7 @@ func (c *copier) verifyFile(rel, want string) error {
 
 // verifyTree lists the temporary directory and compares it with what was written.
 func (c *copier) verifyTree() error {
-	files, _, err := listTree(c.dst, c.tmp)
+	files, _, _, err := listTree(c.dst, c.tmp)
 	if err != nil {
 		return err
 	}

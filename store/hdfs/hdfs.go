@@ -19,6 +19,12 @@
 // client on every read and by the datanode on every write), so an FS is
 // not a store.Checksummed: it has no .crc sidecars.
 //
+// An FS is not a store.SymlinkReader: HDFS symbolic links exist in its
+// protocol but Hadoop's client disables them by default
+// (FileSystem.areSymlinksEnabled, HADOOP-10020) and Spark never creates
+// one, so every entry is what its listing says and store.Confine reads an
+// FS as it is.
+//
 // # Client limits
 //
 // Found by driving the client against store/hdfs/hdfstest: colinmarc/hdfs

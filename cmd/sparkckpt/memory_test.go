@@ -1,0 +1,196 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/sparkckpt/sparkckpt/decode/codec"
+)
+
+// memBound is the small bound of the memory tests: every run below must
+// peak under 2*memBound of resident memory (sparkckpt itself starts at
+// about 14 MiB). The runs use --max-decompressed 8MiB where they read a
+// bomb, so that the bound is far below what the input claims.
+const memBound = 48 << 20
+
+// memRun is one run of the binary whose peak RSS is checked.
+type memRun struct {
+	name     string
+	args     []string
+	wantCode int
+	wantErr  string // in stderr
+}
+
+// runMeasured runs bin with args and returns its exit code, stderr and
+// peak resident set size in bytes (getrusage's ru_maxrss).
+func runMeasured(t *testing.T, bin string, args ...string) (int, string, int64) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = nil, &stderr // stdout to /dev/null
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		t.Fatal("no rusage")
+	}
+	return code, stderr.String(), ru.Maxrss << 10 // kilobytes on Linux
+}
+
+func checkRuns(t *testing.T, bin string, runs []memRun) {
+	t.Helper()
+	for _, r := range runs {
+		t.Run(r.name, func(t *testing.T) {
+			code, stderr, rss := runMeasured(t, bin, r.args...)
+			t.Logf("%s: exit %d, peak RSS %.1f MiB", strings.Join(r.args, " "), code, float64(rss)/(1<<20))
+			if code != r.wantCode {
+				t.Errorf("exit %d, want %d; stderr:\n%.2000s", code, r.wantCode, stderr)
+			}
+			if !strings.Contains(stderr, r.wantErr) {
+				t.Errorf("stderr does not contain %q:\n%.2000s", r.wantErr, stderr)
+			}
+			if rss > 2*memBound {
+				t.Errorf("peak RSS %d bytes (%.1f MiB), want under %d (2 x %d MiB)", rss, float64(rss)/(1<<20), 2*memBound, memBound>>20)
+			}
+		})
+	}
+}
+
+// TestMemoryBombs: a checkpoint file of every codec that decompresses to
+// 256 MiB fails every reading command with a positioned error, within the
+// memory bound.
+func TestMemoryBombs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and writes 256 MiB bombs")
+	}
+	bin := buildSparkckpt(t)
+	var runs []memRun
+	for _, k := range []codec.Kind{codec.LZ4, codec.Snappy, codec.Zstd, codec.LZF} {
+		dir := filepath.Join(t.TempDir(), "ckpt-"+k.String())
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, "checkpoint-1700000000000")
+		writeBomb(t, f, k, 256<<20)
+		format := map[codec.Kind]string{codec.LZ4: "lz4block", codec.Snappy: "snappy", codec.Zstd: "zstd", codec.LZF: "lzf"}[k]
+		want := format + ": " + f + ": offset "
+		lim := []string{"--max-decompressed", "8MiB"}
+		runs = append(runs,
+			memRun{k.String() + "/inspect-file", append([]string{"inspect", f}, lim...), 2, want},
+			memRun{k.String() + "/inspect-dir", append([]string{"inspect", dir}, lim...), 2, "more than 8388608 bytes"},
+			memRun{k.String() + "/uris", append([]string{"uris", f}, lim...), 2, want},
+			memRun{k.String() + "/check", append([]string{"check", dir}, lim...), 1, ""},
+			memRun{k.String() + "/cat", append([]string{"cat", f}, lim...), 2, want},
+			memRun{k.String() + "/dump", append([]string{"dump", f}, lim...), 2, want},
+			memRun{k.String() + "/dump-json", append([]string{"dump", "--json", f}, lim...), 2, want},
+		)
+	}
+	checkRuns(t, bin, runs)
+}
+
+// TestMemoryCraftedTrees: one flipped flag bit in a real 42 KB RDD part
+// file (scala.Tuple2 0x02 to 0x03: every pair may hold custom data, and
+// each reading nests the pairs after it) took dump to 718 MB; now it
+// fails with ErrTooLarge within the bound.
+func TestMemoryCraftedTrees(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	src := filepath.Join(repoDir(), "..", "shared", "fixtures-real", "dhruvpratapsingh-twitter-spark-streaming", "checkpoint",
+		"09b670bd-4054-4dd5-8308-d72eb16eaf5a", "rdd-3384", "part-00000")
+	b, err := os.ReadFile(src)
+	if err != nil {
+		if os.Getenv("SPARKCKPT_REQUIRE_FIXTURES") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip("SKIP: real fixtures missing: ", err)
+	}
+	name := []byte("scala.Tuple2")
+	i := bytes.Index(b, name)
+	if i < 0 || b[i+len(name)+8] != 0x02 {
+		t.Fatalf("%s: no scala.Tuple2 descriptor with flags 0x02", src)
+	}
+	b[i+len(name)+8] = 0x03
+	f := filepath.Join(t.TempDir(), "part-00000")
+	if err := os.WriteFile(f, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildSparkckpt(t)
+	want := "javaser: " + f + ": offset "
+	checkRuns(t, bin, []memRun{
+		{"dump", []string{"dump", f}, 2, want},
+		{"dump-json", []string{"dump", "--json", f}, 2, "too large: reading the object tree would take more than"},
+		{"cat", []string{"cat", f}, 0, ""},
+	})
+}
+
+// writeTinyRecords writes an HDFS state store delta file (lz4, as Spark
+// writes it) of n puts of a 1-byte key and a 1-byte value: a million
+// records in about 50 KB.
+func writeTinyRecords(t *testing.T, path string, n int) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rec := []byte{0, 0, 0, 1, 'k', 0, 0, 0, 1, 'v'}
+	raw := append(bytes.Repeat(rec, n), 0xFF, 0xFF, 0xFF, 0xFF) // -1: the end
+	b, err := codec.Compress(codec.LZ4, codec.Params{}, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMemoryStateRecords: inspect on a 50 KB state file of a million
+// tiny records took 440 MB (text) and 950 MB (--json); now it keeps
+// --limit records (default 50) and counts the rest.
+func TestMemoryStateRecords(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	f := filepath.Join(t.TempDir(), "ckpt", "state", "0", "0", "1.delta")
+	writeTinyRecords(t, f, 1_000_000)
+	bin := buildSparkckpt(t)
+	checkRuns(t, bin, []memRun{
+		{"text", []string{"inspect", f}, 0, ""},
+		{"json", []string{"inspect", "--json", f}, 0, ""},
+		{"json-limit", []string{"inspect", "--json", "--limit", "100000", f}, 0, ""},
+	})
+	out, err := exec.Command(bin, "inspect", f).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "1000000 put, 0 delete, 0 merge") || !strings.Contains(string(out), "... 999950 more record(s) (--limit N shows more)") {
+		t.Errorf("text output lacks the counts:\n%.3000s", out)
+	}
+	out, err = exec.Command(bin, "inspect", "--json", "--limit", "3", f).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Records        []struct{ Offset int64 } `json:"records"`
+		RecordsOmitted int64                    `json:"recordsOmitted"`
+		State          struct{ Puts int64 }     `json:"state"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Records) != 3 || rep.Records[2].Offset != 20 || rep.RecordsOmitted != 999_997 || rep.State.Puts != 1_000_000 {
+		t.Errorf("--json --limit 3: %d records (third at %d), %d omitted, %d puts", len(rep.Records), rep.Records[len(rep.Records)-1].Offset, rep.RecordsOmitted, rep.State.Puts)
+	}
+}
