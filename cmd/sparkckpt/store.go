@@ -49,7 +49,7 @@ type stores struct {
 	local   *store.Local
 	s3      *s3.Client
 	buckets map[string]*s3.FS // by scheme://bucket
-	lim     decode.Limits // what one file may decompress to (--max-decompressed)
+	lim     decode.Limits     // what one file may decompress to (--max-decompressed)
 }
 
 func newStores(ctx context.Context, getenv func(string) string, timeout time.Duration) *stores {
