@@ -218,7 +218,7 @@ func (p *Plan) addFile(rel, kind string, mp *Mapper) error {
 	if err != nil || skip {
 		return err
 	}
-	in, version, err := p.readVersion(rel, real)
+	in, version, err := p.readTarget(rel, real)
 	if err != nil {
 		return err
 	}
@@ -267,25 +267,13 @@ func (p *Plan) addFile(rel, kind string, mp *Mapper) error {
 // sidecar must match the new bytes (spec §1.3). An existing sidecar is
 // kept correct on every store; none is created (HDFS has none:
 // store.Checksummed). It goes right after its data file's entries.
-// readVersion reads rel (reached as real). On a store that replaces
-// files conditionally (store.VersionedReplacer: S3, which has no
-// symbolic links, so rel is real) it reads real through the store and
-// also returns the version read, which the replace is conditional on.
-func (p *Plan) readVersion(rel, real string) ([]byte, string, error) {
-	if vr, ok := p.dir.Store.(store.VersionedReplacer); ok {
-		return vr.ReadFileVersion(p.dir.Join(real).Name)
-	}
-	b, err := fs.ReadFile(p.rd, rel)
-	return b, "", err
-}
-
 func (p *Plan) addSidecar(rel string, fc *FileChange, out []byte) error {
 	crcRel := crcfile.SidecarName(rel)
 	real, skip, err := p.reach(crcRel)
 	if err != nil || skip || p.planned[real] != nil {
 		return err
 	}
-	old, cversion, err := p.readVersion(crcRel, real)
+	old, cversion, err := p.readTarget(crcRel, real)
 	if err != nil {
 		return nil
 	}
@@ -315,6 +303,19 @@ func (p *Plan) addSidecar(rel string, fc *FileChange, out []byte) error {
 	}
 	p.Files = append(p.Files[:at], append([]*FileChange{cfc}, p.Files[at:]...)...)
 	return nil
+}
+
+// readTarget reads a file the plan may rewrite, listed as rel and written
+// at its real name: through the plan's confined view (symlinks.go) and, on
+// a store that replaces files conditionally (store.VersionedReplacer),
+// from the store at the real name with the version read, so that the
+// replace is refused if the file changes after the plan.
+func (p *Plan) readTarget(rel, real string) ([]byte, string, error) {
+	if _, ok := p.dir.Store.(store.VersionedReplacer); ok {
+		return readVersion(p.dir.Join(real))
+	}
+	b, err := fs.ReadFile(p.rd, rel)
+	return b, "", err
 }
 
 // transform computes a file's new bytes.

@@ -51,11 +51,10 @@ or Ctrl-C removes the temporary directory; a killed cp leaves it, and the next c
 same DST removes it once its owner (recorded inside it) is no longer running on this host
 or is over a day old, and says so. cp holds DST's lock (DST.sparkckpt-lock, the lock
 'rewrite --apply' takes) while it works: a second cp to the same DST exits 2 naming the
-first. sparkckpt's own temporaries and lock files in SRC are never copied.
-S3 has no atomic rename: there cp writes DST in place behind a marker
-(DST/.sparkckpt-cp-incomplete) written first and removed last, the checkpoint files last
-of all; a killed cp leaves DST with the marker ('check' reports incomplete-copy), and the
-next cp to DST replaces it.
+first. sparkckpt's own temporaries and lock files in SRC are never copied. S3 has no atomic
+rename: there cp writes DST in place behind a marker (DST/.sparkckpt-cp-incomplete)
+written first and removed last, the checkpoint files last of all; a killed cp leaves DST
+with the marker ('check' reports incomplete-copy), and the next cp to DST replaces it.
 
 Checksum sidecars (.NAME.crc, Hadoop's LocalFileSystem): verified when read; dropped when
 copying to HDFS (it checksums blocks itself); created when copying from HDFS to the local

@@ -50,20 +50,12 @@ Exit status: 0 ok, 1 findings, 2 usage error or unreadable input.`
 // globalOptions are the flags every command shares.
 type globalOptions struct {
 	json            bool
-	s3Endpoint      string
 	maxDecompressed byteSize
+	s3Endpoint      string
 	// cpuProfile, if set, names a file for a pprof CPU profile of the
 	// command (hidden flag, for measuring: see README "Measuring").
 	cpuProfile  string
 	stopProfile func()
-}
-
-// getenv is os.Getenv, with --s3-endpoint as AWS_ENDPOINT_URL_S3.
-func (g *globalOptions) getenv(key string) string {
-	if key == "AWS_ENDPOINT_URL_S3" && g.s3Endpoint != "" {
-		return g.s3Endpoint
-	}
-	return os.Getenv(key)
 }
 
 // addLimitFlags adds the flags that bound what reading one file may
@@ -77,6 +69,14 @@ func (g *globalOptions) addLimitFlags(cmd *cobra.Command) {
 // limits are the decode limits the flags set.
 func (g *globalOptions) limits() decode.Limits {
 	return decode.Limits{MaxDecompressed: int64(g.maxDecompressed)}
+}
+
+// getenv is os.Getenv, with --s3-endpoint as AWS_ENDPOINT_URL_S3.
+func (g *globalOptions) getenv(key string) string {
+	if key == "AWS_ENDPOINT_URL_S3" && g.s3Endpoint != "" {
+		return g.s3Endpoint
+	}
+	return os.Getenv(key)
 }
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {

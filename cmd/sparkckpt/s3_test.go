@@ -416,7 +416,10 @@ func TestCheckEMRCheckpointOffEMR(t *testing.T) {
 	code, out, errs = runCLI("check", "--json", ckpt, "--expect-fs", "s3a://bkt")
 	require.Equal(t, 1, code, "%s%s", out, errs)
 	var rep struct {
-		Findings []struct{ Severity, Code, Message, Fix, Shell string }
+		Findings []struct {
+			Severity, Code, Message, Fix, Shell string
+			Command                             []string
+		}
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	found := false
@@ -426,7 +429,9 @@ func TestCheckEMRCheckpointOffEMR(t *testing.T) {
 		}
 		assert.Contains(t, f.Message, "the same bucket as s3a://bkt, but s3:// is EMRFS, which only EMR resolves")
 		assert.Contains(t, f.Message, `no FileSystem for scheme "s3"`)
+		assert.Equal(t, []string{"sparkckpt", "rewrite", ckpt, "--map", "s3://bkt=s3a://bkt"}, f.Command)
 		assert.Equal(t, "sparkckpt rewrite "+ckpt+" --map s3://bkt=s3a://bkt", f.Shell)
+		assert.NotContains(t, f.Fix, "sparkckpt rewrite", "fix is prose; the command is apart")
 		if f.Severity == "error" {
 			found = true
 		}
@@ -521,7 +526,7 @@ func TestCheckReportsIncompleteUploads(t *testing.T) {
 	require.Equal(t, 0, code, "%s%s", out, errs)
 	var rep struct {
 		Counts   struct{ Warning int }
-		Findings []struct{ Severity, Code, File, Message, Shell string }
+		Findings []struct{ Severity, Code, File, Message, Fix, Shell string }
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	var got []string
@@ -530,6 +535,7 @@ func TestCheckReportsIncompleteUploads(t *testing.T) {
 			assert.Equal(t, "warning", f.Severity)
 			assert.Equal(t, "checkpoint-1700000015000", f.File)
 			assert.Contains(t, f.Message, "1 incomplete multipart upload(s) under "+dst)
+			assert.NotContains(t, f.Fix, "aws ", "fix is prose; the command is apart")
 			got = append(got, f.Shell)
 		}
 	}

@@ -32,9 +32,9 @@ func addUploadFindings(in *input, rep *check.Report) error {
 		return strings.TrimPrefix(key, in.loc.name+"/")
 	}
 	first := ups[0]
-	fix := "abort the upload (S3 bills its parts until then)"
+	fix := "abort the upload (the command, with the AWS CLI)"
 	if len(ups) > 1 {
-		fix = fmt.Sprintf("abort the uploads (S3 bills their parts until then); the command aborts the first, the same with each --upload-id of the %d others (--json lists them)", len(ups)-1)
+		fix = fmt.Sprintf("abort the uploads: the command aborts the first, and so for the %d others (--json lists them)", len(ups)-1)
 	}
 	fd := check.Finding{Severity: check.Warning, Code: "incomplete-upload", File: rel(first.Name),
 		Message: fmt.Sprintf("%d incomplete multipart upload(s) under %s (e.g. %s, started %s): an upload was interrupted; no object was created, but S3 keeps and bills the parts until the upload is aborted",

@@ -47,9 +47,9 @@ type stores struct {
 	cfg     *hdfs.Config
 	hdfs    map[string]*hdfs.FS
 	local   *store.Local
+	lim     decode.Limits // what one file may decompress to (--max-decompressed)
 	s3      *s3.Client
 	buckets map[string]*s3.FS // by scheme://bucket
-	lim     decode.Limits     // what one file may decompress to (--max-decompressed)
 }
 
 func newStores(ctx context.Context, getenv func(string) string, timeout time.Duration) *stores {

@@ -45,9 +45,8 @@
 //     written first and removed last, with the checkpoint files Spark
 //     restarts from written after every other file: after a kill the
 //     destination is complete, or holds the marker (which 'sparkckpt
-//     check' reports as incomplete-copy), and the next copy to it (under
-//     the lock, so never while the first runs) replaces it and names it
-//     in Report.Replaced.
+//     check' reports as incomplete-copy), and the next copy to it
+//     replaces it and names it in Report.Replaced.
 //
 // # Checksum sidecars
 //
@@ -279,13 +278,6 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 		return nil, fmt.Errorf("%s: %w", srcDir, err)
 	}
 	direct := !store.RenamesDirsAtomically(dst)
-	if _, err := dst.Stat(dstDir); err == nil {
-		if !direct || !incomplete(dst, dstDir) {
-			return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
 	parent := store.Dir(dstDir)
 	if err := dst.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
@@ -306,8 +298,7 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 			return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
 		}
 		// An earlier copy to this object store was interrupted: its
-		// marker says so, and the lock that nobody else holds it. It is
-		// ours, and incomplete: copy again.
+		// marker says so. It is ours, and incomplete: copy again.
 		if err := store.RemoveAll(dst, dstDir); err != nil {
 			return nil, err
 		}
@@ -327,8 +318,8 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	if l.TookOver != nil {
 		c.rep.TookOverLock = l.TookOver.String()
 	}
-	c.rep.Leftovers, c.rep.Removed, _ = cleanLeftovers(dst, dstDir)
 	c.rep.Replaced, c.rep.InPlace = replaced, direct
+	var owner string
 	if direct {
 		// No atomic directory rename: write in place, behind a marker
 		// written first and removed last.
@@ -341,19 +332,18 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 			store.RemoveAll(dst, dstDir)
 			return nil, err
 		}
-	} else if c.tmp, err = store.MkdirTemp(dst, parent, TempPrefix+path.Base(dstDir)+"-", 0o755); err != nil {
-		return nil, err
-	}
-	owner := store.Join(c.tmp, OwnerName)
-	if err := writeOwner(dst, owner, l.Owner()); err != nil {
-		store.RemoveAll(dst, c.tmp)
-		return nil, err
+	} else {
+		c.rep.Leftovers, c.rep.Removed, _ = cleanLeftovers(dst, dstDir)
+		if c.tmp, err = store.MkdirTemp(dst, parent, TempPrefix+path.Base(dstDir)+"-", 0o755); err != nil {
+			return nil, err
+		}
+		owner = store.Join(c.tmp, OwnerName)
+		if err := writeOwner(dst, owner, l.Owner()); err != nil {
+			store.RemoveAll(dst, c.tmp)
+			return nil, err
+		}
 	}
 	if err := c.run(files, dirs); err != nil {
-		store.RemoveAll(dst, c.tmp)
-		return nil, err
-	}
-	if err := dst.Remove(owner); err != nil {
 		store.RemoveAll(dst, c.tmp)
 		return nil, err
 	}
@@ -361,12 +351,18 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 		if err := dst.Remove(store.Join(dstDir, check.IncompleteCopyName)); err != nil {
 			return nil, err
 		}
-	} else if err := dst.Rename(c.tmp, dstDir); err != nil {
-		store.RemoveAll(dst, c.tmp)
-		if errors.Is(err, fs.ErrExist) {
-			return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
+	} else {
+		if err := dst.Remove(owner); err != nil {
+			store.RemoveAll(dst, c.tmp)
+			return nil, err
 		}
-		return nil, err
+		if err := dst.Rename(c.tmp, dstDir); err != nil {
+			store.RemoveAll(dst, c.tmp)
+			if errors.Is(err, fs.ErrExist) {
+				return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
+			}
+			return nil, err
+		}
 	}
 	c.step("rename")
 	c.rep.Duration = time.Since(start)
