@@ -17,6 +17,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
 )
 
 // DefaultPartSize is the largest file uploaded in one PutObject, and the
@@ -96,6 +97,11 @@ func NewClient(ctx context.Context, c Config) (*Client, error) {
 		})
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(httpClient),
+		// The SDK logs to stderr on its own (e.g. "SDK <time> DEBUG
+		// Response has no supported checksum" for every object another
+		// tool uploaded without one): sparkckpt reports what matters
+		// itself, as one escaped line.
+		config.WithLogger(logging.Nop{}),
 		config.WithRetryer(func() aws.Retryer {
 			// The SDK's retries, with a short back-off: an endpoint that
 			// cannot be reached fails within seconds, not minutes.
