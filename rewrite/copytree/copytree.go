@@ -404,8 +404,12 @@ func cleanLeftovers(dst store.Store, dstDir string) (kept []string, removed []Pr
 	if err != nil {
 		return kept, removed, err
 	}
+	mine := TempPrefix + path.Base(dstDir) + "-"
 	for _, e := range ents {
-		if !strings.HasPrefix(e.Name(), TempPrefix+path.Base(dstDir)+"-") {
+		// The random part has no '-': .sparkckpt-tmp-cp-ckpt-2-<random>
+		// is a copy to ckpt-2, not to ckpt.
+		rest, ok := strings.CutPrefix(e.Name(), mine)
+		if !ok || rest == "" || strings.Contains(rest, "-") {
 			continue
 		}
 		name := store.Join(store.Dir(dstDir), e.Name())

@@ -1,0 +1,45 @@
+package copytree_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sparkckpt/sparkckpt/fixtures/tree"
+	"github.com/sparkckpt/sparkckpt/rewrite/copytree"
+	"github.com/sparkckpt/sparkckpt/rewrite/lock"
+	"github.com/sparkckpt/sparkckpt/store"
+)
+
+// TestLeftoversOfAnotherDestinationKept: the temporary directory of a cp
+// to ckpt-2 (.sparkckpt-tmp-cp-ckpt-2-<random>) starts like one of a cp
+// to ckpt. A cp to ckpt removed it, said it was "the partial copy of an
+// interrupted cp to the same destination", and did so even while that
+// other copy was at work (a cp running for over a day, which holds
+// ckpt-2's lock, not ckpt's).
+func TestLeftoversOfAnotherDestinationKept(t *testing.T) {
+	ls := store.NewLocal("/")
+	srcDir := tree.Copy(t, hdfsApp)
+	_, srcName := local(t, srcDir)
+	parent := t.TempDir()
+	_, parentName := local(t, parent)
+	working := lock.Me()
+	working.Time = time.Now().Add(-30 * time.Hour) // a long copy, still running
+	other := filepath.Join(parent, copytree.TempPrefix+"ckpt-2-0123456789ab")
+	require.NoError(t, os.MkdirAll(other, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(other, copytree.OwnerName), working.Encode(), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(other, "part-00000"), []byte("being copied"), 0o644))
+
+	rep, err := copytree.Copy(context.Background(), ls, srcName, ls, parentName+"/ckpt", copytree.Options{})
+	require.NoError(t, err)
+	assert.Empty(t, rep.Removed)
+	assert.Empty(t, rep.Leftovers, "not a leftover of a cp to ckpt")
+	b, err := os.ReadFile(filepath.Join(other, "part-00000"))
+	require.NoError(t, err)
+	assert.Equal(t, "being copied", string(b))
+}
