@@ -5,8 +5,9 @@
 //
 // # The lock file
 //
-// The lock of directory DIR is the file DIR.sparkckpt-lock beside it
-// (outside the checkpoint, so Spark and a copy of the checkpoint never see
+// The lock of directory DIR is the file DIR.sparkckpt-lock beside it (on
+// the local disk DIR with its symbolic links resolved, so that every name
+// of a directory takes the same lock; outside the checkpoint, so Spark and a copy of the checkpoint never see
 // it; for the root of a store, .sparkckpt-lock inside it). It is created
 // with the store's exclusive Create, which fails when the name exists on
 // every store (O_EXCL on the local disk, create without overwrite on the
@@ -38,6 +39,7 @@ import (
 	"os"
 	"os/user"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -165,6 +167,7 @@ func Acquire(s store.Store, dir, dirURI string) (*Lock, error) {
 }
 
 func acquire(s store.Store, dir, dirURI string, me Owner, running func(int) bool) (*Lock, error) {
+	dir, dirURI = realDir(s, dir, dirURI)
 	l := &Lock{s: s, name: Name(dir), uri: lockURI(dir, dirURI), owner: me}
 	err := l.create()
 	if err == nil {
@@ -204,6 +207,36 @@ func acquire(s store.Store, dir, dirURI string, me Owner, running func(int) bool
 	}
 	l.TookOver = stale
 	return l, nil
+}
+
+// realDir resolves the symbolic links on the way to dir on the local disk
+// (the directory itself, or a parent when dir does not exist yet), so
+// that every name of one directory takes one lock: through a link to it
+// and through its own name, two runs would each have taken a lock of
+// their own and written the directory at once. Other stores have no
+// links; a path that cannot be resolved inside the store is kept as given.
+func realDir(s store.Store, dir, dirURI string) (string, string) {
+	l, ok := s.(*store.Local)
+	if !ok {
+		return dir, dirURI
+	}
+	p := l.Path(dir)
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		parent, perr := filepath.EvalSymlinks(filepath.Dir(p))
+		if perr != nil {
+			return dir, dirURI
+		}
+		real = filepath.Join(parent, filepath.Base(p))
+	}
+	if real == p {
+		return dir, dirURI
+	}
+	rel, err := filepath.Rel(l.Root(), real)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return dir, dirURI
+	}
+	return filepath.ToSlash(rel), real
 }
 
 // lockURI names the lock file of dir for people.
