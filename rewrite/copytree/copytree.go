@@ -209,6 +209,10 @@ type Symlink struct {
 	Copied string `json:"copied"`
 }
 
+// ErrSpecialFile means the source holds a named pipe, socket or device
+// file: cp neither reads it (opening a pipe blocks) nor drops it silently.
+var ErrSpecialFile = errors.New("the source holds files that are neither regular files nor directories, which cp does not copy (remove them, or copy without them)")
+
 // ErrSymlinkOutside means a source link leads outside the source
 // directory and Options.FollowSymlinks is not set.
 var ErrSymlinkOutside = errors.New("symbolic link(s) lead outside the source directory (copy what they point to with --follow-symlinks, or replace them by copies)")
@@ -486,6 +490,7 @@ func walkTree(fsys fs.FS, cv *store.Confined, follow bool) ([]*entry, []string, 
 	var dirs []string
 	links := []Symlink{}
 	skipped := []string{}
+	var special []string
 	onWay := map[string]bool{}
 	var walk func(rel string) error
 	walk = func(rel string) error {
@@ -537,6 +542,10 @@ func walkTree(fsys fs.FS, cv *store.Confined, follow bool) ([]*entry, []string, 
 					return err
 				}
 				files = append(files, &entry{rel: r, size: info.Size(), perm: info.Mode().Perm()})
+			default:
+				// A named pipe, socket or device: never read (opening a
+				// pipe blocks), never dropped without a word.
+				special = append(special, fmt.Sprintf("%s (%s)", r, specialKind(e.Type())))
 			}
 		}
 		return nil
@@ -547,7 +556,23 @@ func walkTree(fsys fs.FS, cv *store.Confined, follow bool) ([]*entry, []string, 
 	if err := walk("."); err != nil {
 		return nil, nil, nil, nil, err
 	}
+	if len(special) > 0 && cv != nil {
+		return nil, nil, nil, nil, fmt.Errorf("%w: %s", ErrSpecialFile, strings.Join(special, "; "))
+	}
 	return files, dirs, links, skipped, nil
+}
+
+// specialKind names what a file that is neither regular nor a directory is.
+func specialKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file (" + m.String() + ")"
 }
 
 // pairSidecars attaches each .crc sidecar to its data file.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -42,4 +43,22 @@ func TestLeftoversOfAnotherDestinationKept(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(other, "part-00000"))
 	require.NoError(t, err)
 	assert.Equal(t, "being copied", string(b))
+}
+
+// TestSpecialFilesInSourceRefused: a named pipe in the source (here named
+// as the newest checkpoint, and as an RDD part file) was silently left
+// out of the copy, which then said it matched the source.
+func TestSpecialFilesInSourceRefused(t *testing.T) {
+	ls := store.NewLocal("/")
+	srcDir := tree.Copy(t, hdfsApp)
+	require.NoError(t, syscall.Mkfifo(filepath.Join(srcDir, "checkpoint-1700000099000"), 0o644))
+	_, srcName := local(t, srcDir)
+	parent := t.TempDir()
+	_, parentName := local(t, parent)
+	_, err := copytree.Copy(context.Background(), ls, srcName, ls, parentName+"/ckpt", copytree.Options{})
+	require.ErrorIs(t, err, copytree.ErrSpecialFile)
+	assert.Contains(t, err.Error(), "checkpoint-1700000099000 (a named pipe)")
+	ents, err := os.ReadDir(parent)
+	require.NoError(t, err)
+	assert.Empty(t, ents, "nothing written")
 }
