@@ -120,8 +120,10 @@ func TestConcurrent(t *testing.T) {
 				wg.Wait()
 				require.Len(t, won, 1, "stale=%v", stale)
 				assert.Equal(t, 7, held)
-				if stale {
-					require.NotNil(t, won[0].TookOver)
+				if stale && won[0].TookOver != nil {
+					// The winner may also be a run that found no file at all,
+					// in the moment between the taker's removing the stale
+					// lock and creating its own (whose create then fails).
 					assert.Equal(t, dead.Token, won[0].TookOver.Token)
 				}
 				require.NoError(t, won[0].Release())
