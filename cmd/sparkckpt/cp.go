@@ -131,7 +131,7 @@ func runCp(cmd *cobra.Command, g *globalOptions, o *cpOptions, srcArg, dstArg st
 	if err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
-	copts := copytree.Options{Mapper: mp, SkipUndecodable: o.skipUndecodable, Parallel: o.parallel, Verify: o.verify, DestURI: dst.display, FollowSymlinks: o.followSymlinks}
+	copts := copytree.Options{Mapper: mp, SkipUndecodable: o.skipUndecodable, Parallel: o.parallel, Verify: o.verify, DestURI: dst.display, SourceURI: src.display, FollowSymlinks: o.followSymlinks}
 	if h := crashHooks(); h != nil {
 		copts.Step = h.Step
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -51,4 +52,20 @@ func TestS3ObjectsWithoutChecksumQuiet(t *testing.T) {
 		assert.NotContains(t, errs, "SDK", args)
 		assert.NotContains(t, errs, "checksum", args)
 	}
+}
+
+// TestCpErrorsNameTheSourceAsGiven: cp's errors about its source named
+// the store's internal name ("tmp/x/ff", no leading slash: a relative
+// path that is not the file), not the path given.
+func TestCpErrorsNameTheSourceAsGiven(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(f, []byte("x"), 0o644))
+	code, _, errs := runCLI("cp", f, filepath.Join(dir, "copy"))
+	assert.Equal(t, 2, code)
+	assert.Equal(t, "sparkckpt: "+f+": not a directory: cp copies a checkpoint directory\n", errs)
+	src := tree.Copy(t, filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"))
+	code, _, errs = runCLI("cp", src, filepath.Join(src, "inner"))
+	assert.Equal(t, 2, code)
+	assert.Equal(t, "sparkckpt: "+src+" and "+filepath.Join(src, "inner")+": one is inside the other\n", errs)
 }

@@ -126,6 +126,8 @@ type Options struct {
 	// DestURI names the destination for people in errors (the lock's
 	// holder); dstDir if empty.
 	DestURI string
+	// SourceURI names the source for people in errors; srcDir if empty.
+	SourceURI string
 	// FollowSymlinks copies what source links leading outside the source
 	// directory point to; without it such a copy is refused (see
 	// "Symbolic links" in the package doc).
@@ -239,6 +241,8 @@ type copier struct {
 	src, dst store.Store
 	srcDir   string
 	tmp      string // where files are written: the temporary directory, or the destination (direct)
+	srcURI   string // srcDir for people
+	tmpURI   string // tmp for people
 	direct   bool   // writing in place behind check.IncompleteCopyName (no atomic directory rename)
 	o        Options
 	dstSums  bool // the destination keeps sidecars
@@ -261,8 +265,15 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	if o.Parallel <= 0 {
 		o.Parallel = 4
 	}
+	srcURI, destURI := o.SourceURI, o.DestURI
+	if srcURI == "" {
+		srcURI = srcDir
+	}
+	if destURI == "" {
+		destURI = dstDir
+	}
 	if src == dst && (within(dstDir, srcDir) || within(srcDir, dstDir)) {
-		return nil, fmt.Errorf("%s and %s: one is inside the other", srcDir, dstDir)
+		return nil, fmt.Errorf("%s and %s: one is inside the other", srcURI, destURI)
 	}
 	if dstDir == "." {
 		return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
@@ -272,23 +283,19 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 		return nil, err
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("%s: not a directory: cp copies a checkpoint directory", srcDir)
+		return nil, fmt.Errorf("%s: not a directory: cp copies a checkpoint directory", srcURI)
 	}
 	files, dirs, links, skipped, err := listSource(src, srcDir, o.FollowSymlinks)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkSource(files, o.Mapper); err != nil {
-		return nil, fmt.Errorf("%s: %w", srcDir, err)
+		return nil, fmt.Errorf("%s: %w", srcURI, err)
 	}
 	direct := !store.RenamesDirsAtomically(dst)
 	parent := store.Dir(dstDir)
 	if err := dst.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
-	}
-	destURI := o.DestURI
-	if destURI == "" {
-		destURI = dstDir
 	}
 	l, err := lock.Acquire(dst, dstDir, destURI)
 	if err != nil {
@@ -310,7 +317,7 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	c := &copier{ctx: ctx, src: src, dst: dst, srcDir: srcDir, o: o, direct: direct,
+	c := &copier{ctx: ctx, src: src, dst: dst, srcDir: srcDir, srcURI: srcURI, tmpURI: destURI, o: o, direct: direct,
 		dstSums: store.UsesChecksumSidecars(dst), srcSums: store.UsesChecksumSidecars(src),
 		rep: &Report{Files: []FileReport{}, Sidecars: map[string]int{}, CRCMismatches: []Problem{}, Undecodable: []Problem{},
 			Leftovers: []string{}, Removed: []Problem{}, Skipped: skipped, Symlinks: links},
@@ -331,7 +338,7 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 		if err := dst.MkdirAll(dstDir, 0o755); err != nil {
 			return nil, err
 		}
-		note := fmt.Sprintf("sparkckpt cp: incomplete copy of %s, started %s; copy again with 'sparkckpt cp' or delete this directory\n", srcDir, start.UTC().Format(time.RFC3339))
+		note := fmt.Sprintf("sparkckpt cp: incomplete copy of %s, started %s; copy again with 'sparkckpt cp' or delete this directory\n", srcURI, start.UTC().Format(time.RFC3339))
 		if err := store.WriteFileAtomic(dst, store.Join(dstDir, check.IncompleteCopyName), []byte(note), 0o644); err != nil {
 			store.RemoveAll(dst, dstDir)
 			return nil, err
@@ -341,6 +348,7 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 		if c.tmp, err = store.MkdirTemp(dst, parent, TempPrefix+path.Base(dstDir)+"-", 0o755); err != nil {
 			return nil, err
 		}
+		c.tmpURI = destURI[:strings.LastIndex(destURI, "/")+1] + path.Base(c.tmp)
 		owner = store.Join(c.tmp, OwnerName)
 		if err := writeOwner(dst, owner, l.Owner()); err != nil {
 			store.RemoveAll(dst, c.tmp)
@@ -851,7 +859,7 @@ func (c *copier) streamFile(ctx context.Context, f *entry, srcSidecar []byte, fr
 		return nil, err
 	}
 	if counted.n != f.size {
-		return nil, fmt.Errorf("%s: read %d bytes, the listing said %d (changed while copying?)", store.Join(c.srcDir, f.rel), counted.n, f.size)
+		return nil, fmt.Errorf("%s: read %d bytes, the listing said %d (changed while copying?)", c.srcURI+"/"+f.rel, counted.n, f.size)
 	}
 	fr.NewSize = counted.n
 	fr.CRC32C = crcHex(h.Sum32())
@@ -990,7 +998,7 @@ func (c *copier) verifyFile(rel, want string) error {
 		return fmt.Errorf("verify: %w", err)
 	}
 	if got := crcHex(h.Sum32()); got != want {
-		return fmt.Errorf("verify: %s: the destination holds other bytes than were written (crc32c %s, wrote %s)", store.Join(c.tmp, rel), got, want)
+		return fmt.Errorf("verify: %s: the destination holds other bytes than were written (crc32c %s, wrote %s)", c.tmpURI+"/"+rel, got, want)
 	}
 	c.mu.Lock()
 	c.rep.Verified++
@@ -1029,7 +1037,7 @@ func (c *copier) verifyTree() error {
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
-		return fmt.Errorf("verify: the copy in %s differs from what was written: %s", c.tmp, strings.Join(problems, "; "))
+		return fmt.Errorf("verify: the copy in %s differs from what was written: %s", c.tmpURI, strings.Join(problems, "; "))
 	}
 	return nil
 }
