@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sparkckpt/sparkckpt/fixtures/tree"
+	"github.com/sparkckpt/sparkckpt/rewrite/lock"
 )
 
 // runBin runs the built binary and returns its exit code and outputs.
@@ -68,4 +69,23 @@ func TestCpErrorsNameTheSourceAsGiven(t *testing.T) {
 	code, _, errs = runCLI("cp", src, filepath.Join(src, "inner"))
 	assert.Equal(t, 2, code)
 	assert.Equal(t, "sparkckpt: "+src+" and "+filepath.Join(src, "inner")+": one is inside the other\n", errs)
+}
+
+// TestStaleLockNoticeEscaped: the notice of a stale lock taken over by
+// rewrite --apply quoted the lock file's owner with a right-to-left
+// override (U+202E) raw; the lock package escapes only C0/C1 controls.
+func TestStaleLockNoticeEscaped(t *testing.T) {
+	dir := tree.Copy(t, filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"))
+	p, err := os.StartProcess("/bin/true", []string{"true"}, &os.ProcAttr{})
+	require.NoError(t, err)
+	_, err = p.Wait()
+	require.NoError(t, err)
+	o := lock.Me()
+	o.PID, o.User, o.Command = p.Pid, "ev\u202eil", "x\u2066y"
+	require.NoError(t, os.WriteFile(dir+lock.Suffix, o.Encode(), 0o644))
+	code, _, errs := runCLI("rewrite", dir, "--from", "hdfs://namenode.example.com:8020", "--to", "hdfs://new-nn:8020", "--apply")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, errs, `took over the stale lock `+dir+lock.Suffix+` of ev\u202eil@`)
+	assert.NotContains(t, errs, "\u202e")
+	assert.NotContains(t, errs, "\u2066")
 }

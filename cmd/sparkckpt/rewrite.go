@@ -102,7 +102,8 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 			if hooks == nil {
 				hooks = &rewrite.Hooks{}
 			}
-			hooks.Notice = func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "sparkckpt: %s\n", msg) }
+			// A notice quotes a lock file anyone may write: escaped.
+			hooks.Notice = func(msg string) { fmt.Fprintf(&safeWriter{w: cmd.ErrOrStderr()}, "sparkckpt: %s\n", msg) }
 			st := newStores(cmd.Context(), g.getenv, 0)
 			defer st.Close()
 			switch {
