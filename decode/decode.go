@@ -15,8 +15,11 @@
 //
 // Every decoder treats its input as hostile: a length read from the input is
 // checked against the bytes remaining before anything is allocated, recursion
-// is bounded by [Limits.MaxDepth], and malformed input yields an [*Error],
-// never a panic.
+// is bounded by [Limits.MaxDepth], what one compressed file may decompress to
+// by [Limits.MaxDecompressed], and malformed input yields an [*Error], never a
+// panic. The Java serialization parser also bounds the memory of its tree by
+// the size of its input (javaser.TreeBytesPerInputByte), and metadata log
+// lines are bounded by structured.MaxLogLine.
 package decode
 
 import (
