@@ -195,7 +195,7 @@ func TestMemoryStateRecords(t *testing.T) {
 	checkRuns(t, bin, []memRun{
 		{"text", []string{"inspect", f}, 0, ""},
 		{"json", []string{"inspect", "--json", f}, 0, ""},
-		{"json-limit", []string{"inspect", "--json", "--limit", "100000", f}, 0, ""},
+		{"json-limit", []string{"inspect", "--json", "--limit", "50000", f}, 0, ""},
 	})
 	out, err := exec.Command(bin, "inspect", f).Output()
 	if err != nil {
