@@ -260,3 +260,40 @@ func TestMemoryLongLogLines(t *testing.T) {
 	}
 	checkRuns(t, bin, runs)
 }
+
+// TestMemoryNullTree: a stream within --max-decompressed can still
+// describe a tree many times its size: an Object[] of 8M TC_NULLs (8 MiB,
+// 6 KB of zstd) needs 192 MiB of nodes. The tree is bounded too, by twice
+// --max-decompressed.
+func TestMemoryNullTree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	const n = 8 << 20
+	var raw bytes.Buffer
+	raw.Write([]byte{0xAC, 0xED, 0x00, 0x05, 0x75, 0x72, 0x00, 0x13})
+	raw.WriteString("[Ljava.lang.Object;")
+	raw.Write([]byte{0x90, 0xCE, 0x58, 0x9F, 0x10, 0x73, 0x29, 0x6C, 0x02, 0x00, 0x00, 0x78, 0x70})
+	raw.Write([]byte{n >> 24, n >> 16 & 0xFF, n >> 8 & 0xFF, n & 0xFF})
+	raw.Write(bytes.Repeat([]byte{0x70}, n))
+	dir := filepath.Join(t.TempDir(), "ckpt")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(dir, "checkpoint-1700000000000")
+	b, err := codec.Compress(codec.Zstd, codec.Params{}, raw.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildSparkckpt(t)
+	lim := []string{"--max-decompressed", "12MiB"}
+	want := "the limit for one tree"
+	checkRuns(t, bin, []memRun{
+		{"dump", append([]string{"dump", f}, lim...), 2, want},
+		{"inspect", append([]string{"inspect", f}, lim...), 2, want},
+		{"check", append([]string{"check", "--codec", "zstd", dir}, lim...), 1, ""},
+	})
+}

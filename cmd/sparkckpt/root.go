@@ -60,8 +60,10 @@ func (g *globalOptions) addLimitFlags(cmd *cobra.Command) {
 }
 
 // limits are the decode limits the flags set.
+// The tree of one file may take twice what its stream may: reading one
+// file then costs about three times --max-decompressed at most.
 func (g *globalOptions) limits() decode.Limits {
-	return decode.Limits{MaxDecompressed: int64(g.maxDecompressed)}
+	return decode.Limits{MaxDecompressed: int64(g.maxDecompressed), MaxTree: 2 * int64(g.maxDecompressed)}
 }
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/sparkckpt/sparkckpt/decode"
@@ -114,5 +115,10 @@ func TestTreeBudgetDense(t *testing.T) {
 	t.Logf("%d tree bytes for %d stream bytes: %.1f per byte", tree, b.Len(), float64(tree)/float64(b.Len()))
 	if s, err := javaser.Parse(b.Bytes()); err != nil || len(s.Contents[0].(*javaser.Array).Elems) != n {
 		t.Fatalf("Parse: %v", err)
+	}
+	// Limits.MaxTree bounds the tree whatever the stream's size.
+	_, err = javaser.Options{Limits: decode.Limits{MaxTree: 4 << 20}}.Parse(b.Bytes())
+	if !errors.Is(err, decode.ErrTooLarge) || !strings.Contains(err.Error(), "more than 4194304 bytes of memory, the limit for one tree") {
+		t.Errorf("MaxTree 4 MiB: %v, want ErrTooLarge naming the limit", err)
 	}
 }
