@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 
 	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/spf13/cobra"
@@ -59,6 +61,19 @@ func (g *globalOptions) addLimitFlags(cmd *cobra.Command) {
 		"most bytes one compressed file may decompress to (e.g. 256MiB, 1GiB); a file past it fails with its offset instead of exhausting memory")
 }
 
+// setMemoryLimit sets the Go runtime's soft memory limit to what reading
+// one file may cost (three times --max-decompressed, see limits) plus
+// 64 MiB, unless GOMEMLIMIT is set: garbage left by a file refused at a
+// bound is then collected before the next file is read, instead of the
+// heap doubling first (check on a directory of two bombs peaked at 556 MB
+// without it, 300 MB with it). It is soft: a legitimate need beyond it
+// only makes the collector run more often.
+func (g *globalOptions) setMemoryLimit(getenv func(string) string) {
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(3*int64(g.maxDecompressed) + 64<<20)
+	}
+}
+
 // limits are the decode limits the flags set.
 // The tree of one file may take twice what its stream may: reading one
 // file then costs about three times --max-decompressed at most.
@@ -66,7 +81,7 @@ func (g *globalOptions) limits() decode.Limits {
 	return decode.Limits{MaxDecompressed: int64(g.maxDecompressed), MaxTree: 2 * int64(g.maxDecompressed)}
 }
 
-func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
 	g := &globalOptions{maxDecompressed: decode.DefaultMaxDecompressed}
 	root := &cobra.Command{
 		Use:           "sparkckpt",
@@ -75,6 +90,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentPreRun = func(*cobra.Command, []string) { g.setMemoryLimit(getenv) }
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -102,7 +118,8 @@ func (u usageError) Unwrap() error { return u.error }
 
 // run executes sparkckpt with args and returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdin, stdout, stderr)
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1)) // a command's limit ends with it
+	root := newRootCmd(stdin, stdout, stderr, os.Getenv)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
