@@ -40,7 +40,7 @@ complete tree (see the README for its shape).
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			s, err := javaser.Parse(data)
+			s, err := javaser.Options{Limits: g.limits()}.Parse(data)
 			if err != nil {
 				return &exitErr{code: exitError, err: decode.WithFile(err, src.path)}
 			}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -74,7 +73,7 @@ func (s *source) Close() error { return s.f.Close() }
 
 // readAll decompresses the whole file.
 func (s *source) readAll() ([]byte, error) {
-	b, err := io.ReadAll(s.r)
+	b, err := s.r.ReadAll()
 	if err != nil {
 		return nil, decode.WithFile(err, s.path)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 
 	"github.com/sparkckpt/sparkckpt/decode"
@@ -66,9 +67,24 @@ func (g *globalOptions) addLimitFlags(cmd *cobra.Command) {
 		"most bytes one compressed file may decompress to (e.g. 256MiB, 1GiB); a file past it fails with its offset instead of exhausting memory")
 }
 
+// setMemoryLimit sets the Go runtime's soft memory limit to what reading
+// one file may cost (three times --max-decompressed, see limits) plus
+// 64 MiB, unless GOMEMLIMIT is set: garbage left by a file refused at a
+// bound is then collected before the next file is read, instead of the
+// heap doubling first (check on a directory of two bombs peaked at 556 MB
+// without it, 300 MB with it). It is soft: a legitimate need beyond it
+// only makes the collector run more often.
+func (g *globalOptions) setMemoryLimit(getenv func(string) string) {
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(3*int64(g.maxDecompressed) + 64<<20)
+	}
+}
+
 // limits are the decode limits the flags set.
+// The tree of one file may take twice what its stream may: reading one
+// file then costs about three times --max-decompressed at most.
 func (g *globalOptions) limits() decode.Limits {
-	return decode.Limits{MaxDecompressed: int64(g.maxDecompressed)}
+	return decode.Limits{MaxDecompressed: int64(g.maxDecompressed), MaxTree: 2 * int64(g.maxDecompressed)}
 }
 
 // getenv is os.Getenv, with --s3-endpoint as AWS_ENDPOINT_URL_S3.
@@ -79,13 +95,13 @@ func (g *globalOptions) getenv(key string) string {
 	return os.Getenv(key)
 }
 
-func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	root, _ := newRoot(stdin, stdout, stderr)
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
+	root, _ := newRoot(stdin, stdout, stderr, getenv)
 	return root
 }
 
 // newRoot builds the command tree and returns it with its shared options.
-func newRoot(stdin io.Reader, stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
+func newRoot(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) (*cobra.Command, *globalOptions) {
 	g := &globalOptions{maxDecompressed: decode.DefaultMaxDecompressed}
 	root := &cobra.Command{
 		Use:           "sparkckpt",
@@ -102,6 +118,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) (*cobra.Command, *global
 	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the command to `FILE`")
 	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		g.setMemoryLimit(getenv)
 		if g.cpuProfile == "" {
 			return nil
 		}
@@ -148,7 +165,8 @@ func (u usageError) Unwrap() error { return u.error }
 
 // run executes sparkckpt with args and returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root, g := newRoot(stdin, stdout, stderr)
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1)) // a command's limit ends with it
+	root, g := newRoot(stdin, stdout, stderr, os.Getenv)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if g.stopProfile != nil {
