@@ -116,11 +116,20 @@ func DefaultBackupDir(root string, now time.Time) string {
 }
 
 // DefaultBackup is DefaultBackupDir on dir's store: the same name with
-// .sparkckpt-backup-<UTC time>-<random> appended.
-func DefaultBackup(dir Place, now time.Time) Place {
+// .sparkckpt-backup-<UTC time>-<random> appended. The root of a store
+// (an S3 bucket, an HDFS or local "/") has nothing beside it: that is
+// ErrNoBeside (appended to s3://bucket the name would be another bucket).
+func DefaultBackup(dir Place, now time.Time) (Place, error) {
+	if dir.Name == "." {
+		return Place{}, fmt.Errorf("%s: %w", dir.URI, ErrNoBeside)
+	}
 	suffix := backupSuffix(now)
-	return Place{Store: dir.Store, Name: dir.Name + suffix, URI: strings.TrimSuffix(dir.URI, "/") + suffix}
+	return Place{Store: dir.Store, Name: dir.Name + suffix, URI: strings.TrimSuffix(dir.URI, "/") + suffix}, nil
 }
+
+// ErrNoBeside means a checkpoint directory is the root of its store, so
+// the default backup directory beside it does not exist.
+var ErrNoBeside = errors.New("the checkpoint is the root of its store, with no directory beside it for the journal and backups: give --backup-dir")
 
 // BackupPrefix starts the suffix of a default backup directory's name.
 const BackupPrefix = ".sparkckpt-backup-"

@@ -103,7 +103,11 @@ func TestDefaultBackupNamesUnique(t *testing.T) {
 	assert.True(t, strings.HasPrefix(a, "/data/ckpt.sparkckpt-backup-20261207T230000.000000000Z-"), a)
 	dir, err := rewrite.LocalPlace("/data/ckpt")
 	require.NoError(t, err)
-	assert.NotEqual(t, rewrite.DefaultBackup(dir, now).Name, rewrite.DefaultBackup(dir, now).Name)
+	b1, err := rewrite.DefaultBackup(dir, now)
+	require.NoError(t, err)
+	b2, err := rewrite.DefaultBackup(dir, now)
+	require.NoError(t, err)
+	assert.NotEqual(t, b1.Name, b2.Name)
 }
 
 // failingStore is the local disk where creating the journal fails as on

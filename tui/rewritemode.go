@@ -193,7 +193,12 @@ func (m *Model) keyPlan(msg tea.KeyMsg) tea.Cmd {
 		case m.opts.ReadOnly:
 			m.setStatus(true, "read-only: the browser was started with --read-only")
 		default:
-			m.backup = rewrite.DefaultBackup(m.opts.Dir, m.opts.Now())
+			b, err := rewrite.DefaultBackup(m.opts.Dir, m.opts.Now())
+			if err != nil {
+				m.setStatus(true, "not applied: %v (apply it with the CLI)", err)
+				return nil
+			}
+			m.backup = b
 			m.mode = modeConfirm
 		}
 		return nil

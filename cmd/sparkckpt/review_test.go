@@ -89,3 +89,29 @@ func TestStaleLockNoticeEscaped(t *testing.T) {
 	assert.NotContains(t, errs, "\u202e")
 	assert.NotContains(t, errs, "\u2066")
 }
+
+// TestRewriteAtBucketRootNeedsBackupDir: a checkpoint at the root of an
+// S3 bucket has nothing beside it. The default backup directory became
+// the key "..sparkckpt-backup-…" inside the bucket, and the journal was
+// printed as s3://ckr.sparkckpt-backup-…/journal.json, another bucket:
+// the undo command the rewrite printed failed. Now --apply asks for
+// --backup-dir (exit 2) and writes nothing; with it, apply and undo work.
+func TestRewriteAtBucketRootNeedsBackupDir(t *testing.T) {
+	srv := startS3(t)
+	srv.CreateBucket(t, "ckr")
+	code, _, errs := runCLI("cp", filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"), "s3://bkt/app")
+	require.Equal(t, 0, code, errs)
+	tree.CopyInto(t, filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"), filepath.Join(srv.Root, "ckr"))
+	before := tree.Snapshot(t, filepath.Join(srv.Root, "ckr"))
+	args := []string{"rewrite", "s3://ckr", "--from", "hdfs://namenode.example.com:8020", "--to", "hdfs://new-nn:8020", "--apply"}
+	code, out, errs := runCLI(args...)
+	assert.Equal(t, 2, code, out)
+	assert.Contains(t, errs, "sparkckpt: s3://ckr: the checkpoint is the root of its store")
+	assert.Empty(t, tree.Diff(before, tree.Snapshot(t, filepath.Join(srv.Root, "ckr"))), "nothing written")
+
+	code, out, errs = runCLI(append(args, "--backup-dir", "s3://bkt/ckr-backup")...)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "sparkckpt rewrite --undo s3://bkt/ckr-backup/journal.json")
+	code, _, errs = runCLI("rewrite", "--undo", "s3://bkt/ckr-backup/journal.json")
+	require.Equal(t, 0, code, errs)
+}

@@ -205,7 +205,11 @@ func (o *rewriteOptions) plan(st *stores, root string, mp *rewrite.Mapper) (*rew
 // --backup-dir (in its subdirectory sub, if any), else beside dir on dir's store.
 func (o *rewriteOptions) backup(st *stores, dir rewrite.Place, sub string) (rewrite.Place, error) {
 	if o.backupDir == "" {
-		return rewrite.DefaultBackup(dir, time.Now()), nil
+		b, err := rewrite.DefaultBackup(dir, time.Now())
+		if err != nil {
+			return b, &exitErr{code: exitError, err: usageError{err}}
+		}
+		return b, nil
 	}
 	b, err := st.place(o.backupDir)
 	if err != nil || sub == "" {
