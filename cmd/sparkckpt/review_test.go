@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -114,4 +116,26 @@ func TestRewriteAtBucketRootNeedsBackupDir(t *testing.T) {
 	assert.Contains(t, out, "sparkckpt rewrite --undo s3://bkt/ckr-backup/journal.json")
 	code, _, errs = runCLI("rewrite", "--undo", "s3://bkt/ckr-backup/journal.json")
 	require.Equal(t, 0, code, errs)
+}
+
+// TestCheckReportsSpecialFiles: a named pipe named like the newest
+// checkpoint file passed check ("OK: Spark will restore from …") though
+// Spark lists it first and blocks reading it on restart.
+func TestCheckReportsSpecialFiles(t *testing.T) {
+	dir := tree.Copy(t, filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"))
+	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "checkpoint-1700000099000"), 0o644))
+	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644))
+	code, out, errs := runCLI("check", "--json", dir)
+	require.Equal(t, 1, code, errs)
+	var rep struct {
+		Findings []struct{ Severity, Code, File, Message string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	got := map[string]string{}
+	for _, f := range rep.Findings {
+		if f.Code == "special-file" {
+			got[f.File] = f.Severity
+		}
+	}
+	assert.Equal(t, map[string]string{"checkpoint-1700000099000": "error", "fifo": "warning"}, got)
 }

@@ -257,9 +257,12 @@ type checker struct {
 	rep     *Report
 
 	names map[string]bool // regular files at the root
-	order []string        // their names, sorted
-	dirs  map[string]bool // directories at the root
-	cands []dstream.Candidate
+	// special are the named pipes, sockets and devices at the root, with
+	// what each is.
+	special map[string]string
+	order   []string        // their names, sorted
+	dirs    map[string]bool // directories at the root
+	cands   []dstream.Candidate
 
 	// used is the decoded checkpoint the reference checks read: the one
 	// Spark restores from, else the newest that decodes with any codec.
@@ -282,7 +285,7 @@ func (c *checker) list() error {
 	if err != nil {
 		return err
 	}
-	c.names, c.dirs = map[string]bool{}, map[string]bool{}
+	c.names, c.dirs, c.special = map[string]bool{}, map[string]bool{}, map[string]string{}
 	for _, e := range ents {
 		switch {
 		case e.IsDir():
@@ -290,6 +293,12 @@ func (c *checker) list() error {
 		case e.Type().IsRegular():
 			c.names[e.Name()] = true
 			c.order = append(c.order, e.Name())
+		case e.Type()&fs.ModeNamedPipe != 0:
+			c.special[e.Name()] = "a named pipe"
+		case e.Type()&fs.ModeSocket != 0:
+			c.special[e.Name()] = "a socket"
+		case e.Type()&fs.ModeDevice != 0:
+			c.special[e.Name()] = "a device"
 		}
 	}
 	sort.Strings(c.order)

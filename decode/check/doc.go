@@ -58,6 +58,8 @@
 //	temp-file                warning          Spark's staging file "temp": a checkpoint write did not finish
 //	tmp-file                 info             other *.tmp leftovers
 //	orphan-crc               info             .X.crc sidecars without X (Hadoop ignores them)
+//	special-file             error / warning  a named pipe, socket or device (error when named like a checkpoint
+//	                                          file: Spark blocks or fails reading it)
 //	symlink                  info             a symbolic link inside the directory: followed, as Spark does
 //	symlink-outside          error            a symbolic link leading outside the directory: not followed, so what
 //	                                          Spark reads through it is not checked (nor carried by cp or rewrite)

@@ -280,6 +280,22 @@ const IncompleteCopyName = ".sparkckpt-cp-incomplete"
 
 // checkLeftovers reports files Spark left behind or ignores.
 func (c *checker) checkLeftovers() {
+	var special []string
+	for n := range c.special {
+		special = append(special, n)
+	}
+	sort.Strings(special)
+	for _, n := range special {
+		if len(dstream.Candidates([]string{n})) > 0 {
+			c.add(Finding{Severity: Error, Code: "special-file", File: n,
+				Message: fmt.Sprintf("%s is %s, not a regular file: Spark lists it as a checkpoint file and blocks or fails reading it on restart (sparkckpt does not read it)", n, c.special[n]),
+				Fix:     "remove it (or replace it by the checkpoint file it stands for)"})
+			continue
+		}
+		c.add(Finding{Severity: Warning, Code: "special-file", File: n,
+			Message: fmt.Sprintf("%s is %s, not a regular file: not read, and not carried by cp", n, c.special[n]),
+			Fix:     "remove it"})
+	}
 	if c.names[IncompleteCopyName] {
 		c.add(Finding{Severity: Error, Code: "incomplete-copy", File: IncompleteCopyName,
 			Message: "this directory is an incomplete copy: 'sparkckpt cp' was interrupted while writing it (files may be missing or old)",
