@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/sparkckpt/sparkckpt/decode"
+	"github.com/sparkckpt/sparkckpt/decode/check"
 	"github.com/sparkckpt/sparkckpt/decode/crcfile"
 	"github.com/sparkckpt/sparkckpt/decode/dstream"
 	"github.com/sparkckpt/sparkckpt/decode/wal"
@@ -122,6 +123,11 @@ type Options struct {
 // rewritten: its checkpointDir moves but references under it do not follow.
 var ErrHalfRewritten = errors.New("the mappings would leave the checkpoint half rewritten")
 
+// ErrIncompleteCopy means the directory is a copy that 'sparkckpt cp'
+// was interrupted writing (it holds check.IncompleteCopyName): files may
+// be missing, and the next cp to it replaces it, rewrite and all.
+var ErrIncompleteCopy = errors.New("an incomplete copy ('sparkckpt cp' was interrupted writing it: files may be missing, and the next cp to it replaces it): copy it again, relocating with cp --map, instead of rewriting it")
+
 // ErrNotCheckpoint means the directory holds no checkpoint-<ms> file and no write-ahead log.
 var ErrNotCheckpoint = errors.New("not a Spark Streaming checkpoint directory")
 
@@ -182,6 +188,11 @@ func NewPlanAt(dir Place, mp *Mapper, o Options) (*Plan, error) {
 	names, err := regularFiles(p.rd, ".")
 	if err != nil {
 		return nil, err
+	}
+	for _, n := range names {
+		if n == check.IncompleteCopyName {
+			return nil, fmt.Errorf("%s: %w", dir.URI, ErrIncompleteCopy)
+		}
 	}
 	var targets []target
 	for _, c := range dstream.Candidates(names) {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sparkckpt/sparkckpt/decode/check"
 	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"github.com/sparkckpt/sparkckpt/rewrite/lock"
 )
@@ -138,4 +139,24 @@ func TestCheckReportsSpecialFiles(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]string{"checkpoint-1700000099000": "error", "fifo": "warning"}, got)
+}
+
+// TestRewriteRefusesIncompleteCopy: a copy to S3 that cp was interrupted
+// writing (its .sparkckpt-cp-incomplete marker still there) was rewritten
+// and reported "applied", exit 0, though files may be missing and the
+// next cp to it replaces it; check calls it an error (incomplete-copy).
+func TestRewriteRefusesIncompleteCopy(t *testing.T) {
+	srv := startS3(t)
+	code, _, errs := runCLI("cp", filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"), "s3://bkt/inc")
+	require.Equal(t, 0, code, errs)
+	srv.Put(t, "bkt", "inc/"+check.IncompleteCopyName, []byte("sparkckpt cp: incomplete copy\n"))
+	for _, extra := range [][]string{nil, {"--apply"}} {
+		args := append([]string{"rewrite", "s3://bkt/inc", "--from", "hdfs://namenode.example.com:8020", "--to", "hdfs://new-nn:8020"}, extra...)
+		code, out, errs := runCLI(args...)
+		assert.Equal(t, 2, code, out)
+		assert.Contains(t, errs, "sparkckpt: s3://bkt/inc: an incomplete copy", extra)
+	}
+	code, out, _ := runCLI("inspect", "s3://bkt/inc")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "hdfs://namenode.example.com:8020", "nothing rewritten")
 }
