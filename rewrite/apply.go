@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sparkckpt/sparkckpt/decode/check"
 	"github.com/sparkckpt/sparkckpt/decode/crcfile"
 	"github.com/sparkckpt/sparkckpt/rewrite/lock"
 	"github.com/sparkckpt/sparkckpt/store"
@@ -53,7 +54,7 @@ const JournalName = "journal.json"
 // MarkerName is written into the checkpoint directory while a rewrite is
 // in progress; it holds the journal's path. Spark ignores it (it matches
 // neither checkpoint-* nor log-*).
-const MarkerName = ".sparkckpt-rewrite-in-progress"
+const MarkerName = check.RewriteInProgressName
 
 // Hooks observe an apply. For tests: Step is called after every durable
 // step ("journal", "backup <file>", "write <file>", "rename <file>",

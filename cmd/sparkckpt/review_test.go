@@ -160,3 +160,39 @@ func TestRewriteRefusesIncompleteCopy(t *testing.T) {
 	require.Equal(t, 0, code)
 	assert.Contains(t, out, "hdfs://namenode.example.com:8020", "nothing rewritten")
 }
+
+// TestCheckReportsInterruptedRewrite: after 'rewrite --apply' was killed
+// half way, check said "OK: Spark will restore from …" of a checkpoint
+// whose files point half at the old place and half at the new.
+func TestCheckReportsInterruptedRewrite(t *testing.T) {
+	bin := buildSparkckpt(t)
+	dir := tree.Copy(t, filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"))
+	cmd := exec.Command(bin, "rewrite", dir, "--from", "hdfs://namenode.example.com:8020", "--to", "hdfs://new-nn:8020", "--apply", "--backup-dir", dir+".bak")
+	cmd.Env = append(os.Environ(), "SPARKCKPT_TEST_KILL_AT_STEP=3")
+	require.Error(t, cmd.Run(), "killed")
+	journal := dir + ".bak/journal.json"
+	code, out, errs := runCLI("check", "--json", dir)
+	require.Equal(t, 1, code, errs)
+	var rep struct {
+		Findings []struct {
+			Code, Severity, Message string
+			Command                 []string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	found := false
+	for _, f := range rep.Findings {
+		if f.Code == "rewrite-in-progress" {
+			found = true
+			assert.Equal(t, "error", f.Severity)
+			assert.Contains(t, f.Message, journal)
+			assert.Equal(t, []string{"sparkckpt", "rewrite", "--resume", journal}, f.Command)
+		}
+	}
+	require.True(t, found, out)
+	code, _, errs = runCLI("rewrite", "--resume", journal)
+	require.Equal(t, 0, code, errs)
+	code, out, errs = runCLI("check", dir)
+	assert.Equal(t, 0, code, errs)
+	assert.NotContains(t, out, "rewrite-in-progress")
+}

@@ -53,6 +53,8 @@
 //	missing-wal-segment      error            a receiver log file holding blocks of a batch to recover is missing
 //	bad-wal-segment          error            such a file exists but does not hold the record (truncated, wrong length)
 //	incomplete-copy          error            the marker of a 'sparkckpt cp' to an object store that did not finish
+//	rewrite-in-progress      error            the marker of a 'sparkckpt rewrite --apply' that did not finish: files
+//	                                          may be half rewritten (with the --resume command)
 //	incomplete-upload        warning          (added by 'sparkckpt check' on S3) incomplete multipart uploads under
 //	                                          the directory, with the command that aborts them
 //	temp-file                warning          Spark's staging file "temp": a checkpoint write did not finish

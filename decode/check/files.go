@@ -278,8 +278,27 @@ func mustKind(name string) codec.Kind {
 // removes last: while it exists, the directory is an incomplete copy.
 const IncompleteCopyName = ".sparkckpt-cp-incomplete"
 
+// RewriteInProgressName is the marker 'sparkckpt rewrite --apply' writes
+// into the directory before it replaces the first file and removes after
+// the last (rewrite.MarkerName): it holds the journal. While it exists,
+// the checkpoint may be half rewritten.
+const RewriteInProgressName = ".sparkckpt-rewrite-in-progress"
+
 // checkLeftovers reports files Spark left behind or ignores.
 func (c *checker) checkLeftovers() {
+	if c.names[RewriteInProgressName] {
+		f := Finding{Severity: Error, Code: "rewrite-in-progress", File: RewriteInProgressName,
+			Message: "a 'sparkckpt rewrite --apply' of this directory was interrupted: its files may be half rewritten, some pointing at the old place and some at the new",
+			Fix:     "complete the rewrite with 'sparkckpt rewrite --resume JOURNAL' or roll it back with 'sparkckpt rewrite --undo JOURNAL' (JOURNAL: the path the marker holds)"}
+		if b, err := fs.ReadFile(c.fsys, RewriteInProgressName); err == nil {
+			if j := strings.TrimSpace(string(b)); j != "" && !strings.ContainsAny(j, "\n\r") {
+				f.Message += " (journal " + j + ")"
+				f.Fix = "complete the rewrite with the command, or roll it back with 'sparkckpt rewrite --undo " + j + "'"
+				f = f.WithCommand("sparkckpt", "rewrite", "--resume", j)
+			}
+		}
+		c.add(f)
+	}
 	var special []string
 	for n := range c.special {
 		special = append(special, n)
