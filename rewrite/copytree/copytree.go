@@ -610,6 +610,9 @@ func checkSource(files []*entry, mp *rewrite.Mapper) error {
 		if f.rel == rewrite.MarkerName {
 			return fmt.Errorf("an earlier 'sparkckpt rewrite' of this directory was interrupted (%s): complete it with --resume or roll it back with --undo first", rewrite.MarkerName)
 		}
+		if f.rel == check.IncompleteCopyName {
+			return fmt.Errorf("it is an incomplete copy (%s: a 'sparkckpt cp' to it was interrupted, so files may be missing): copy from the original instead", check.IncompleteCopyName)
+		}
 		top, _, _ := strings.Cut(f.rel, "/")
 		// DStream files, or a Structured Streaming checkpoint or file sink log.
 		if rewrite.KindOfPath(f.rel) != "" || top == "offsets" || top == "_spark_metadata" {

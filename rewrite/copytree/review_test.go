@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sparkckpt/sparkckpt/decode/check"
 	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"github.com/sparkckpt/sparkckpt/rewrite/copytree"
 	"github.com/sparkckpt/sparkckpt/rewrite/lock"
@@ -58,6 +59,24 @@ func TestSpecialFilesInSourceRefused(t *testing.T) {
 	_, err := copytree.Copy(context.Background(), ls, srcName, ls, parentName+"/ckpt", copytree.Options{})
 	require.ErrorIs(t, err, copytree.ErrSpecialFile)
 	assert.Contains(t, err.Error(), "checkpoint-1700000099000 (a named pipe)")
+	ents, err := os.ReadDir(parent)
+	require.NoError(t, err)
+	assert.Empty(t, ents, "nothing written")
+}
+
+// TestIncompleteCopyNotCopiedOnward: a source that is itself an
+// interrupted copy (the .sparkckpt-cp-incomplete marker of a cp to S3)
+// was copied on with exit 0, marker and all (and a .crc made for it).
+func TestIncompleteCopyNotCopiedOnward(t *testing.T) {
+	ls := store.NewLocal("/")
+	srcDir := tree.Copy(t, hdfsApp)
+	require.NoError(t, os.WriteFile(filepath.Join(srcDir, check.IncompleteCopyName), []byte("sparkckpt cp: incomplete copy\n"), 0o644))
+	_, srcName := local(t, srcDir)
+	parent := t.TempDir()
+	_, parentName := local(t, parent)
+	_, err := copytree.Copy(context.Background(), ls, srcName, ls, parentName+"/ckpt", copytree.Options{SourceURI: srcDir})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), srcDir+": it is an incomplete copy")
 	ents, err := os.ReadDir(parent)
 	require.NoError(t, err)
 	assert.Empty(t, ents, "nothing written")
