@@ -211,3 +211,22 @@ func (mp *Mapper) Find(s string) []int {
 	}
 	return out
 }
+
+// FindRaw returns the byte offsets in b, raw bytes of a file (a Java
+// stream, a pickle), where a mapped prefix matches. Unlike Find it does not
+// ask for a boundary before the match: there the byte before a string is
+// its length, which may be any byte ('o' for a 111-byte string).
+func (mp *Mapper) FindRaw(b []byte) []int {
+	var out []int
+	for i := 0; i < len(b); i++ {
+		if !mp.first[b[i]] {
+			continue
+		}
+		// matchAt on the string from i has no byte before the match to test.
+		if r, l := mp.matchAt(string(b[i:]), 0); r != nil {
+			out = append(out, i)
+			i += l - 1
+		}
+	}
+	return out
+}
