@@ -163,6 +163,11 @@ func (mp *Mapper) matchAt(s string, i int) (*rule, int) {
 	if !mp.first[s[i]] || i > 0 && !leftBoundary(s[i-1]) {
 		return nil, 0
 	}
+	return mp.prefixAt(s, i)
+}
+
+// prefixAt is matchAt without the boundary before i.
+func (mp *Mapper) prefixAt(s string, i int) (*rule, int) {
 	for k := range mp.rules {
 		for _, p := range mp.rules[k].patterns {
 			if strings.HasPrefix(s[i:], p) && (i+len(p) == len(s) || boundary(s[i+len(p)]) || strings.HasSuffix(p, "/")) {
@@ -218,12 +223,12 @@ func (mp *Mapper) Find(s string) []int {
 // its length, which may be any byte ('o' for a 111-byte string).
 func (mp *Mapper) FindRaw(b []byte) []int {
 	var out []int
-	for i := 0; i < len(b); i++ {
-		if !mp.first[b[i]] {
+	s := string(b)
+	for i := 0; i < len(s); i++ {
+		if !mp.first[s[i]] {
 			continue
 		}
-		// matchAt on the string from i has no byte before the match to test.
-		if r, l := mp.matchAt(string(b[i:]), 0); r != nil {
+		if r, l := mp.prefixAt(s, i); r != nil {
 			out = append(out, i)
 			i += l - 1
 		}
