@@ -132,7 +132,7 @@ func TestCheckOnS3(t *testing.T) {
 func TestCpS3AllDirections(t *testing.T) {
 	hdfsEnv(t)
 	startS3(t)
-	hsrv := startHDFS(t)
+	hsrv := startServer(t)
 	src := filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app")
 	plain := withoutSidecars(tree.Snapshot(t, src))
 
