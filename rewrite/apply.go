@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sparkckpt/sparkckpt/decode/crcfile"
+	"github.com/sparkckpt/sparkckpt/rewrite/lock"
 	"github.com/sparkckpt/sparkckpt/store"
 )
 
@@ -54,11 +55,46 @@ const JournalName = "journal.json"
 // neither checkpoint-* nor log-*).
 const MarkerName = ".sparkckpt-rewrite-in-progress"
 
-// Hooks observe an apply, for tests: Step is called after every durable
+// Hooks observe an apply. For tests: Step is called after every durable
 // step ("journal", "backup <file>", "write <file>", "rename <file>",
-// "done").
+// "done"); CopyBackups makes every backup a copy, as when the backup
+// directory is on another file system, even where a hard link would do.
+// Notice, if set, is told what people should know that is not an error
+// (a stale lock taken over, a lock that could not be removed).
 type Hooks struct {
-	Step func(step string)
+	Step        func(step string)
+	CopyBackups bool
+	Notice      func(msg string)
+}
+
+func (h *Hooks) copyBackups() bool { return h != nil && h.CopyBackups }
+
+func (h *Hooks) notice(format string, args ...any) {
+	if h != nil && h.Notice != nil {
+		h.Notice(fmt.Sprintf(format, args...))
+	}
+}
+
+// lockDir takes the lock of the checkpoint directory root (package
+// rewrite/lock): an apply, a resume and an undo of one directory never
+// run at once, whoever starts them.
+func lockDir(root Place, h *Hooks) (*lock.Lock, error) {
+	l, err := lock.Acquire(root.Store, root.Name, root.URI)
+	if err != nil {
+		return nil, err
+	}
+	if l.TookOver != nil {
+		h.notice("took over the stale lock %s of %s (no longer running)", l.File(), l.TookOver)
+	}
+	return l, nil
+}
+
+// unlock releases l; a failure is a notice (the work is done; the lock
+// file is left and the next run reports it).
+func unlock(l *lock.Lock, h *Hooks) {
+	if err := l.Release(); err != nil {
+		h.notice("%v", err)
+	}
 }
 
 func (h *Hooks) step(s string) {
@@ -68,7 +104,9 @@ func (h *Hooks) step(s string) {
 }
 
 // DefaultBackupDir is beside the checkpoint directory, outside it, so
-// Spark never sees it: <dir>.sparkckpt-backup-<UTC time>.
+// Spark never sees it: <dir>.sparkckpt-backup-<UTC time to the
+// nanosecond>-<random>. Two rewrites started at the same instant (a
+// rewrite and its reverse, run at once) get different names.
 func DefaultBackupDir(root string, now time.Time) string {
 	abs, err := filepath.Abs(root)
 	if err != nil {
@@ -78,14 +116,19 @@ func DefaultBackupDir(root string, now time.Time) string {
 }
 
 // DefaultBackup is DefaultBackupDir on dir's store: the same name with
-// .sparkckpt-backup-<UTC time> appended.
+// .sparkckpt-backup-<UTC time>-<random> appended.
 func DefaultBackup(dir Place, now time.Time) Place {
 	suffix := backupSuffix(now)
 	return Place{Store: dir.Store, Name: dir.Name + suffix, URI: strings.TrimSuffix(dir.URI, "/") + suffix}
 }
 
+// BackupPrefix starts the suffix of a default backup directory's name.
+const BackupPrefix = ".sparkckpt-backup-"
+
 func backupSuffix(now time.Time) string {
-	return ".sparkckpt-backup-" + now.UTC().Format("20060102T150405Z")
+	r := make([]byte, 4)
+	rand.Read(r)
+	return BackupPrefix + now.UTC().Format("20060102T150405.000000000Z") + "-" + hex.EncodeToString(r)
 }
 
 // InProgress returns the journal of an interrupted rewrite of the local
@@ -129,8 +172,30 @@ func ApplyAt(p *Plan, mp *Mapper, backup Place, h *Hooks) (string, error) {
 		return "", nil
 	}
 	root := p.dir
+	l, err := lockDir(root, h)
+	if err != nil {
+		return "", err
+	}
+	defer unlock(l, h)
 	if j, ok := InProgressAt(root); ok {
 		return "", fmt.Errorf("%s: an earlier rewrite was interrupted: run 'sparkckpt rewrite --resume %s' to complete it or '--undo %s' to roll it back", root.URI, j, j)
+	}
+	for _, fc := range p.Files {
+		if err := confined(root, fc.Path); err != nil { // symlinks.go
+			return "", err
+		}
+	}
+	// The plan was made before the lock was taken: every file must still
+	// be the original it was planned from (another run may have rewritten
+	// it since).
+	for _, fc := range p.Files {
+		b, err := readFile(root.Join(fc.Path))
+		if err != nil {
+			return "", err
+		}
+		if sha(b) != fc.OldSHA256 {
+			return "", fmt.Errorf("%s changed since the rewrite was planned (another rewrite, or Spark, wrote it); nothing was written: plan again", root.Join(fc.Path).URI)
+		}
 	}
 	if ok, err := exists(backup); err != nil || ok {
 		if err == nil {
@@ -144,6 +209,12 @@ func ApplyAt(p *Plan, mp *Mapper, backup Place, h *Hooks) (string, error) {
 	if err := backup.Store.MkdirAll(backup.Name, 0o700); err != nil { // the originals may be private
 		return "", fmt.Errorf("backup directory: %w", err)
 	}
+	// Until the in-progress marker is written nothing has changed: a
+	// failure (a full disk, a lost namenode) removes what was created.
+	abandon := func(err error) (string, error) {
+		removeBackupDir(backup)
+		return "", err
+	}
 	id := make([]byte, 8)
 	rand.Read(id)
 	j := &Journal{Version: 1, ID: hex.EncodeToString(id), Created: time.Now().UTC(), Root: root.URI, Mappings: mp.Mappings(), State: StateApplying}
@@ -152,33 +223,69 @@ func ApplyAt(p *Plan, mp *Mapper, backup Place, h *Hooks) (string, error) {
 	}
 	jpl := backup.Join(JournalName)
 	if err := writeJournal(jpl, j); err != nil {
-		return "", err
+		return abandon(fmt.Errorf("journal: %w", err))
 	}
 	if err := store.WriteFileAtomic(root.Store, root.Join(MarkerName).Name, []byte(jpl.URI+"\n"), 0o644); err != nil {
-		return "", err
+		if m, ok := InProgressAt(root); ok && m == jpl.URI { // renamed after all
+			root.Store.Remove(root.Join(MarkerName).Name)
+		}
+		return abandon(err)
 	}
 	h.step("journal")
-	dirs := map[string]bool{}
-	for _, f := range j.Files {
-		dst := backup.Join(f.Backup)
-		if err := backupFile(root.Join(f.Path), dst, f.OldSHA256); err != nil {
-			return jpl.URI, err
-		}
-		dirs[store.Dir(dst.Name)] = true
-		h.step("backup " + f.Path)
-	}
-	// Hard links are durable once their directories are (the local disk).
-	if ds, ok := backup.Store.(store.DirSyncer); ok {
-		for d := range dirs {
-			if err := ds.SyncDir(d); err != nil {
-				return jpl.URI, err
-			}
-		}
+	if err := backupAll(j, root, backup, h); err != nil {
+		return jpl.URI, err
 	}
 	if err := forward(j, root, mp, h); err != nil {
 		return jpl.URI, err
 	}
 	return jpl.URI, finish(j, root, jpl, StateApplied, h)
+}
+
+// backupAll makes sure the backup of every file of j is in dir, durable
+// and verified (its bytes read back and matched against the journal's
+// hash of the original), before any file is replaced: an apply makes
+// every backup, a resume after a kill in the backup phase makes the
+// missing ones. A file already holding its new bytes must have a good
+// backup (an apply replaces nothing before every backup is made); if it
+// has not, the rewrite stops there rather than lose another original.
+func backupAll(j *Journal, root, dir Place, h *Hooks) error {
+	dirs := map[string]bool{}
+	for _, f := range j.Files {
+		src, dst := root.Join(f.Path), dir.Join(f.Backup)
+		if b, err := readFile(dst); err == nil && sha(b) == f.OldSHA256 {
+			dirs[store.Dir(dst.Name)] = true
+			continue // made before the interruption
+		}
+		if err := backupFile(src, dst, f.OldSHA256, h.copyBackups()); err != nil {
+			return err
+		}
+		dirs[store.Dir(dst.Name)] = true
+		h.step("backup " + f.Path)
+	}
+	// Hard links (and removals of torn copies) are durable once their
+	// directories are synced (the local disk).
+	if ds, ok := dir.Store.(store.DirSyncer); ok {
+		for d := range dirs {
+			if err := ds.SyncDir(d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// removeBackupDir removes the backup directory of an apply that failed
+// before it changed anything: its journal and any temporary file, then the
+// directory itself, and nothing else (a file it does not know of stays,
+// and so does the directory).
+func removeBackupDir(backup Place) {
+	ents, _ := backup.Store.ReadDir(backup.Name)
+	for _, e := range ents {
+		if !e.IsDir() && (e.Name() == JournalName || store.IsTemp(e.Name())) {
+			backup.Store.Remove(backup.Join(e.Name()).Name)
+		}
+	}
+	backup.Store.Remove(backup.Name)
 }
 
 // forward replaces every file still holding its original bytes by its new bytes.
@@ -187,7 +294,7 @@ func forward(j *Journal, root Place, mp *Mapper, h *Hooks) error {
 	var dataPath string
 	for _, f := range j.Files {
 		pl := root.Join(f.Path)
-		cur, err := readFile(pl)
+		cur, curVersion, err := readVersion(pl)
 		if err != nil {
 			return err
 		}
@@ -224,7 +331,14 @@ func forward(j *Journal, root Place, mp *Mapper, h *Hooks) error {
 		if out == nil || sha(out) != f.NewSHA256 {
 			return fmt.Errorf("%s: the new bytes differ from the plan; not touching it", pl.URI)
 		}
-		if err := replace(pl, out, fs.FileMode(f.Perm), h, f.Path); err != nil {
+		if err := confined(root, f.Path); err != nil {
+			return err
+		}
+		version := f.Version // as the plan read it: a change since is refused
+		if version == "" {
+			version = curVersion
+		}
+		if err := replace(pl, out, fs.FileMode(f.Perm), version, h, f.Path); err != nil {
 			return err
 		}
 	}
@@ -247,11 +361,24 @@ func ResumeAt(jpath Place, open Opener, h *Hooks) error {
 	if err != nil {
 		return err
 	}
+	l, err := lockDir(root, h)
+	if err != nil {
+		return err
+	}
+	defer unlock(l, h)
+	if j, err = ReadJournalAt(jpath); err != nil { // as it is under the lock
+		return err
+	}
 	if j.State == StateUndone {
 		return fmt.Errorf("%s: this rewrite was undone", jpath.URI)
 	}
-	mp, err := NewMapper(j.Mappings)
+	mp, err := newMapper(j.Mappings)
 	if err != nil {
+		return err
+	}
+	// A kill in the backup phase leaves some backups unmade (or a copy
+	// torn): make and verify them all before replacing anything.
+	if err := backupAll(j, root, jpath.Dir(), h); err != nil {
 		return err
 	}
 	if err := forward(j, root, mp, h); err != nil {
@@ -278,12 +405,20 @@ func UndoAt(jpath Place, open Opener, h *Hooks) error {
 	if err != nil {
 		return err
 	}
+	l, err := lockDir(root, h)
+	if err != nil {
+		return err
+	}
+	defer unlock(l, h)
+	if j, err = ReadJournalAt(jpath); err != nil { // as it is under the lock
+		return err
+	}
 	dir := jpath.Dir()
 	var errs []error
 	for i := len(j.Files) - 1; i >= 0; i-- {
 		f := j.Files[i]
 		pl := root.Join(f.Path)
-		cur, err := readFile(pl)
+		cur, curVersion, err := readVersion(pl)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -306,7 +441,11 @@ func UndoAt(jpath Place, open Opener, h *Hooks) error {
 			errs = append(errs, fmt.Errorf("backup of %s does not match the journal", pl.URI))
 			continue
 		}
-		if err := replace(pl, orig, fs.FileMode(f.Perm), h, f.Path); err != nil {
+		if err := confined(root, f.Path); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := replace(pl, orig, fs.FileMode(f.Perm), curVersion, h, f.Path); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -402,30 +541,73 @@ func crcBytes(oldSidecar, data []byte) []byte {
 
 // backupFile keeps the original of src at dst: a hard link where the
 // store has them (no copy: the original inode survives the rename that
-// replaces src), else a copy whose bytes are checked against the journal.
-func backupFile(src, dst Place, wantSHA string) error {
+// replaces src) unless copy is set, else a copy. Either way the backup is
+// read back and its bytes checked against the journal's hash wantSHA: a
+// file that is not its original (changed since the plan, or already
+// rewritten with its backup lost) is never backed up as one.
+func backupFile(src, dst Place, wantSHA string, copy bool) error {
 	if err := dst.Store.MkdirAll(store.Dir(dst.Name), 0o700); err != nil {
 		return err
 	}
-	if l, ok := src.Store.(store.Linker); ok && sameStore(src, dst) {
-		if err := l.Link(src.Name, dst.Name); err == nil {
-			return nil
+	if err := dst.Store.Remove(dst.Name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err // a torn or wrong backup of an interrupted run
+	}
+	linked := false
+	if l, ok := src.Store.(store.Linker); ok && sameStore(src, dst) && !copy {
+		linked = l.Link(src.Name, dst.Name) == nil
+	}
+	if !linked {
+		b, err := readFile(src)
+		if err != nil {
+			return err
+		}
+		if sha(b) != wantSHA {
+			return notOriginal(src, wantSHA, sha(b))
+		}
+		if err := store.WriteFileAtomic(dst.Store, dst.Name, b, 0o600); err != nil {
+			return err
 		}
 	}
-	b, err := readFile(src)
+	b, err := readFile(dst)
 	if err != nil {
-		return err
+		return fmt.Errorf("backup of %s: %w", src.URI, err)
 	}
-	if sha(b) != wantSHA {
-		return fmt.Errorf("%s changed since the rewrite was planned", src.URI)
+	if got := sha(b); got != wantSHA {
+		if linked {
+			dst.Store.Remove(dst.Name) // not the original: never keep it as one
+			return notOriginal(src, wantSHA, got)
+		}
+		return fmt.Errorf("backup of %s: %s reads back different bytes than were written", src.URI, dst.URI)
 	}
-	return store.WriteFileAtomic(dst.Store, dst.Name, b, 0o600)
+	return nil
+}
+
+// notOriginal says that src no longer holds the original the journal names.
+func notOriginal(src Place, wantSHA, got string) error {
+	return fmt.Errorf("%s is not the original the rewrite planned from (SHA-256 %s, expected %s): changed since the plan, or its backup was lost; not touching it", src.URI, short(got), short(wantSHA))
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
 }
 
 // replace writes b over pl atomically, reporting steps to h: a
 // temporary file in the same directory, written and closed (durable),
-// then renamed over pl.
-func replace(pl Place, b []byte, perm fs.FileMode, h *Hooks, name string) error {
+// then renamed over pl. On a store.VersionedReplacer (S3: no rename) it
+// is one write made only if pl is still version, so that a file changed
+// by someone else since it was read is refused, not overwritten.
+func replace(pl Place, b []byte, perm fs.FileMode, version string, h *Hooks, name string) error {
+	if vr, ok := pl.Store.(store.VersionedReplacer); ok && version != "" {
+		if err := vr.ReplaceIfVersion(pl.Name, b, perm, version); err != nil {
+			return fmt.Errorf("%s changed since it was read; not touching it: %w", pl.URI, err)
+		}
+		h.step("write " + name)
+		h.step("rename " + name)
+		return nil
+	}
 	w, tmp, err := store.CreateTemp(pl.Store, store.Dir(pl.Name), store.TempPrefix+pl.Base()+"-", "", perm)
 	if err != nil {
 		return err

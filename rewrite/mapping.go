@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/sparkckpt/sparkckpt/decode/check"
 )
 
 // Mapping replaces the URI prefix From by To.
@@ -53,10 +55,26 @@ func ParseMapping(s string) (Mapping, error) {
 }
 
 // NewMapper validates the mappings and returns a Mapper. It refuses
-// mappings that are empty, that map a prefix to itself, and mappings whose
-// To lies under their From (the rewrite would not be idempotent: a second
-// run would apply it again).
+// mappings that are empty, whose From or To is not a URI Spark and Hadoop
+// accept (check.ValidateURI: a scheme, no control characters, a host and
+// a port of 1 to 65535, ...), that map a prefix to itself, and mappings
+// whose To lies under their From (the rewrite would not be idempotent: a
+// second run would apply it again).
 func NewMapper(ms []Mapping) (*Mapper, error) {
+	for _, m := range ms {
+		if err := check.ValidateURI(m.From); err != nil {
+			return nil, fmt.Errorf("mapping FROM %w", err)
+		}
+		if err := check.ValidateURI(m.To); err != nil {
+			return nil, fmt.Errorf("mapping TO %w", err)
+		}
+	}
+	return newMapper(ms)
+}
+
+// newMapper is NewMapper without the URI validation, for the mappings of
+// a journal written before it (a resume or undo must never be refused).
+func newMapper(ms []Mapping) (*Mapper, error) {
 	if len(ms) == 0 {
 		return nil, fmt.Errorf("no mapping: give --from and --to, or --map FROM=TO")
 	}

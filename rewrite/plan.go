@@ -14,6 +14,7 @@ import (
 	"github.com/sparkckpt/sparkckpt/decode/crcfile"
 	"github.com/sparkckpt/sparkckpt/decode/dstream"
 	"github.com/sparkckpt/sparkckpt/decode/wal"
+	"github.com/sparkckpt/sparkckpt/store"
 )
 
 // File kinds in a plan.
@@ -36,6 +37,15 @@ type FileChange struct {
 	Mode      fs.FileMode `json:"-"`
 	// Of is, for a .crc sidecar, the file it checks.
 	Of string `json:"of,omitempty"`
+	// Link is the name the file was reached by when a symbolic link is on
+	// its way (the link itself, or a linked directory); Path is then the
+	// link's target inside the directory, which is what is rewritten: the
+	// link stays a link (Options.FollowSymlinks).
+	Link string `json:"link,omitempty"`
+	// Version is the store's version of the original as the plan read it
+	// (the S3 ETag; empty on stores that rename): the replace is made
+	// only if the file is still that version (store.VersionedReplacer).
+	Version string `json:"version,omitempty"`
 
 	data []byte // the new bytes, when the plan kept them
 }
@@ -67,9 +77,18 @@ type Plan struct {
 	Inconsistent []Problem `json:"inconsistent"`
 	// Edits counts all edits.
 	Edits int `json:"edits"`
+	// Symlinks are all the symbolic links in the directory (symlinks.go).
+	Symlinks []store.Link `json:"symlinks"`
+	// NotFollowed are links leading outside the directory where files the
+	// rewrite reads may be: not followed without Options.FollowSymlinks.
+	NotFollowed []Problem `json:"notFollowed"`
+	// Outside are files that would change but lie outside the directory
+	// (reached through a link): never written.
+	Outside []Problem `json:"outside"`
 
 	kept int64 // bytes of new file contents kept in memory for Apply
 	dir  Place // the checkpoint directory
+	links
 }
 
 // MemoryBudget bounds the new file contents a plan keeps for Apply; past
@@ -92,6 +111,11 @@ type Options struct {
 	SkipUndecodable bool
 	// Force accepts unhandled occurrences and inconsistent mappings.
 	Force bool
+	// FollowSymlinks rewrites files reached through symbolic links: their
+	// targets inside the directory are rewritten and the links stay
+	// links; links leading outside are read. Without it such a plan is
+	// refused. Nothing outside the directory is ever written.
+	FollowSymlinks bool
 }
 
 // ErrHalfRewritten means the mappings would leave a checkpoint half
@@ -113,6 +137,7 @@ func (p *Plan) Refusal(o Options) error {
 	if len(p.Inconsistent) > 0 && !o.Force {
 		errs = append(errs, fmt.Errorf("the mappings would leave the checkpoint half rewritten (add a --map for the rest, or --force): %s", problemList(p.Inconsistent)))
 	}
+	errs = append(errs, p.linkRefusal(o)...) // symlinks.go
 	return errors.Join(errs...)
 }
 
@@ -151,7 +176,10 @@ func NewPlanAt(dir Place, mp *Mapper, o Options) (*Plan, error) {
 		return nil, fmt.Errorf("%s: rewrite takes a checkpoint directory", dir.URI)
 	}
 	p := &Plan{Root: dir.URI, Mappings: mp.Mappings(), Files: []*FileChange{}, Undecodable: []Problem{}, Unhandled: []Problem{}, Inconsistent: []Problem{}, dir: dir}
-	names, err := regularFiles(dir)
+	if err := p.findLinks(o); err != nil { // symlinks.go
+		return nil, err
+	}
+	names, err := regularFiles(p.rd, ".")
 	if err != nil {
 		return nil, err
 	}
@@ -159,19 +187,19 @@ func NewPlanAt(dir Place, mp *Mapper, o Options) (*Plan, error) {
 	for _, c := range dstream.Candidates(names) {
 		targets = append(targets, target{c.Name, KindCheckpoint})
 	}
-	logNames, _ := regularFiles(dir.Join("receivedBlockMetadata"))
+	logNames, _ := regularFiles(p.rd, "receivedBlockMetadata")
 	for _, l := range wal.ListLogs(logNames) {
 		targets = append(targets, target{"receivedBlockMetadata/" + l.Name, KindLog})
 	}
 	// Structured Streaming checkpoints and file sink logs (structured.go):
 	// their URI-bearing logs; a structured directory with none is a plan
 	// with nothing to change, not an error.
-	sTargets, isStructured, err := structuredTargets(dir)
+	sTargets, isStructured, err := structuredTargets(dir, p.rd)
 	if err != nil {
 		return nil, err
 	}
 	targets = append(targets, sTargets...)
-	if len(targets) == 0 && !isStructured {
+	if len(targets) == 0 && !isStructured && len(p.NotFollowed) == 0 {
 		return nil, fmt.Errorf("%s: %w: no checkpoint-<ms> file, no receivedBlockMetadata/log-*, no offsets/ and no _spark_metadata/", dir.URI, ErrNotCheckpoint)
 	}
 	for _, t := range targets {
@@ -186,12 +214,15 @@ func NewPlanAt(dir Place, mp *Mapper, o Options) (*Plan, error) {
 func (p *Plan) Dir() Place { return p.dir }
 
 func (p *Plan) addFile(rel, kind string, mp *Mapper) error {
-	f := p.dir.Join(rel)
-	in, err := readFile(f)
+	real, skip, err := p.reach(rel) // symlinks.go
+	if err != nil || skip {
+		return err
+	}
+	in, version, err := p.readTarget(rel, real)
 	if err != nil {
 		return err
 	}
-	st, err := stat(f)
+	st, err := fs.Stat(p.rd, rel)
 	if err != nil {
 		return err
 	}
@@ -204,36 +235,87 @@ func (p *Plan) addFile(rel, kind string, mp *Mapper) error {
 		p.Unhandled = append(p.Unhandled, Problem{File: rel, Error: fmt.Sprintf("%d occurrence(s) left, first at offset %d: %q", len(res.unhandled), res.unhandled[0].Offset, res.unhandled[0].Context), Unhandled: res.unhandled})
 	}
 	if res.out == nil {
-		p.Unchanged++
+		p.unchanged(real)
 		return nil
+	}
+	if p.outside(rel, real) {
+		return nil
+	}
+	if fc := p.planned[real]; fc != nil { // a second name of a file already planned
+		return p.addSidecar(rel, fc, res.out)
 	}
 	if res.inconsistent != "" {
 		p.Inconsistent = append(p.Inconsistent, Problem{File: rel, Error: res.inconsistent})
 	}
-	fc := &FileChange{Path: rel, Kind: kind, Edits: res.edits, OldSize: int64(len(in)), NewSize: int64(len(res.out)),
-		OldSHA256: sha(in), NewSHA256: sha(res.out), Mode: st.Mode().Perm()}
+	fc := &FileChange{Path: real, Kind: kind, Edits: res.edits, OldSize: int64(len(in)), NewSize: int64(len(res.out)),
+		OldSHA256: sha(in), NewSHA256: sha(res.out), Mode: st.Mode().Perm(), Version: version}
+	if real != rel {
+		fc.Link = rel
+	}
 	if kind == KindCheckpoint {
 		fc.Codec = res.codec.String()
 	}
 	p.keep(fc, res.out)
 	p.Files = append(p.Files, fc)
+	p.planned[real] = fc
 	p.Edits += len(res.edits)
-	// A Hadoop LocalFileSystem sidecar must match the new bytes (spec
-	// §1.3). An existing sidecar is kept correct on every store; none is
-	// created (HDFS has none: store.Checksummed).
+	return p.addSidecar(rel, fc, res.out)
+}
+
+// addSidecar plans the .crc sidecar of the data file reached as rel (and
+// planned as fc, with the new bytes out). A Hadoop LocalFileSystem
+// sidecar must match the new bytes (spec §1.3). An existing sidecar is
+// kept correct on every store; none is created (HDFS has none:
+// store.Checksummed). It goes right after its data file's entries.
+func (p *Plan) addSidecar(rel string, fc *FileChange, out []byte) error {
 	crcRel := crcfile.SidecarName(rel)
-	if old, err := readFile(p.dir.Join(crcRel)); err == nil {
-		nb := crcBytes(old, res.out)
-		var perm fs.FileMode = 0o644
-		if cst, err := stat(p.dir.Join(crcRel)); err == nil {
-			perm = cst.Mode().Perm()
-		}
-		cfc := &FileChange{Path: crcRel, Kind: KindCRC, Of: rel, Edits: []Edit{}, OldSize: int64(len(old)), NewSize: int64(len(nb)),
-			OldSHA256: sha(old), NewSHA256: sha(nb), Mode: perm}
-		p.keep(cfc, nb)
-		p.Files = append(p.Files, cfc)
+	real, skip, err := p.reach(crcRel)
+	if err != nil || skip || p.planned[real] != nil {
+		return err
 	}
+	old, cversion, err := p.readTarget(crcRel, real)
+	if err != nil {
+		return nil
+	}
+	if p.outside(crcRel, real) {
+		return nil
+	}
+	nb := crcBytes(old, out)
+	var perm fs.FileMode = 0o644
+	if cst, err := fs.Stat(p.rd, crcRel); err == nil {
+		perm = cst.Mode().Perm()
+	}
+	cfc := &FileChange{Path: real, Kind: KindCRC, Of: fc.Path, Edits: []Edit{}, OldSize: int64(len(old)), NewSize: int64(len(nb)),
+		OldSHA256: sha(old), NewSHA256: sha(nb), Mode: perm, Version: cversion}
+	if real != crcRel {
+		cfc.Link = crcRel
+	}
+	p.keep(cfc, nb)
+	p.planned[real] = cfc
+	at := len(p.Files)
+	for i, f := range p.Files {
+		if f == fc {
+			at = i + 1
+			for at < len(p.Files) && p.Files[at].Kind == KindCRC && p.Files[at].Of == fc.Path {
+				at++
+			}
+		}
+	}
+	p.Files = append(p.Files[:at], append([]*FileChange{cfc}, p.Files[at:]...)...)
 	return nil
+}
+
+// readTarget reads a file the plan may rewrite, listed as rel and written
+// at its real name: through the plan's confined view (symlinks.go) and, on
+// a store that replaces files conditionally (store.VersionedReplacer),
+// from the store at the real name with the version read, so that the
+// replace is refused if the file changes after the plan.
+func (p *Plan) readTarget(rel, real string) ([]byte, string, error) {
+	if _, ok := p.dir.Store.(store.VersionedReplacer); ok {
+		return readVersion(p.dir.Join(real))
+	}
+	b, err := fs.ReadFile(p.rd, rel)
+	return b, "", err
 }
 
 // transform computes a file's new bytes.
@@ -252,9 +334,11 @@ func sha(b []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// regularFiles lists the regular files of dir, sorted.
-func regularFiles(dir Place) ([]string, error) {
-	ents, err := dir.Store.ReadDir(dir.Name)
+// regularFiles lists the regular files of dir in fsys, sorted (in a
+// store.Confined view: the links to files too, and the links it does not
+// follow, whose reading fails).
+func regularFiles(fsys fs.FS, dir string) ([]string, error) {
+	ents, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, err
 	}

@@ -2,10 +2,10 @@ package rewrite
 
 import (
 	"fmt"
+	"io/fs"
 	"path"
 
 	"github.com/sparkckpt/sparkckpt/decode/structured"
-	"github.com/sparkckpt/sparkckpt/store"
 )
 
 // File kinds of Structured Streaming checkpoints and file sink logs
@@ -31,15 +31,14 @@ func isStructuredKind(kind string) bool {
 
 type target = struct{ rel, kind string }
 
-// structuredTargets lists the files of root that a structured rewrite
+// structuredTargets lists the files of root (read as fsys) that a structured rewrite
 // reads: every file source log file (sources/<n>/, not Kafka's), every
 // operator metadata v2 file, and, when root is a file sink's output
 // directory (or its _spark_metadata), every sink log file. isStructured
 // tells whether root is a structured checkpoint or sink at all.
-func structuredTargets(root Place) (targets []target, isStructured bool, err error) {
-	fsys := store.FS(root.Store, root.Name)
+func structuredTargets(root Place, fsys fs.FS) (targets []target, isStructured bool, err error) {
 	if root.Base() == "_spark_metadata" {
-		names, err := regularFiles(root)
+		names, err := regularFiles(fsys, ".")
 		if err != nil {
 			return nil, false, err
 		}
@@ -50,9 +49,9 @@ func structuredTargets(root Place) (targets []target, isStructured bool, err err
 		}
 		return targets, true, nil
 	}
-	if st, err := stat(root.Join("_spark_metadata")); err == nil && st.IsDir() {
+	if st, err := fs.Stat(fsys, "_spark_metadata"); err == nil && st.IsDir() {
 		isStructured = true
-		names, err := regularFiles(root.Join("_spark_metadata"))
+		names, err := regularFiles(fsys, "_spark_metadata")
 		if err != nil {
 			return nil, false, err
 		}

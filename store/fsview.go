@@ -12,8 +12,48 @@ import (
 // implements fs.StatFS, fs.ReadDirFS, fs.ReadFileFS and fs.SubFS; its
 // files implement io.ReaderAt (and io.Seeker when the store's files do);
 // directories open as fs.ReadDirFile. Errors are the store's, naming
-// paths as the store does.
-func FS(s Store, dir string) fs.FS { return &view{s: s, dir: dir} }
+// paths as the store does. When s is a [SymlinkReader] the view is also
+// an fs.ReadLinkFS (wrap it with [Confine] to follow links by sparkckpt's
+// rule).
+func FS(s Store, dir string) fs.FS {
+	v := &view{s: s, dir: dir}
+	if sr, ok := s.(SymlinkReader); ok {
+		return &linkView{view: v, sr: sr}
+	}
+	return v
+}
+
+// linkView is the view of a store with symbolic links.
+type linkView struct {
+	*view
+	sr SymlinkReader
+}
+
+var _ fs.ReadLinkFS = (*linkView)(nil)
+
+func (v *linkView) ReadLink(name string) (string, error) {
+	n, err := v.name("readlink", name)
+	if err != nil {
+		return "", err
+	}
+	return v.sr.Readlink(n)
+}
+
+func (v *linkView) Lstat(name string) (fs.FileInfo, error) {
+	n, err := v.name("lstat", name)
+	if err != nil {
+		return nil, err
+	}
+	return v.sr.Lstat(n)
+}
+
+func (v *linkView) Sub(dir string) (fs.FS, error) {
+	n, err := v.name("sub", dir)
+	if err != nil {
+		return nil, err
+	}
+	return &linkView{view: &view{s: v.s, dir: n}, sr: v.sr}, nil
+}
 
 type view struct {
 	s   Store

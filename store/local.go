@@ -21,6 +21,7 @@ var (
 	_ Linker      = (*Local)(nil)
 	_ Checksummed = (*Local)(nil)
 	_ DirSyncer   = (*Local)(nil)
+	_ BatchSyncer = (*Local)(nil)
 )
 
 // NewLocal returns the local disk rooted at the directory root (made
@@ -112,6 +113,27 @@ func (isDirError) Is(target error) bool { return target == fs.ErrInvalid }
 
 // Create implements [Store].
 func (l *Local) Create(name string, perm fs.FileMode) (Writer, error) {
+	return l.create(name, perm, true)
+}
+
+// CreateUnsynced implements [BatchSyncer]: Create whose Close does not fsync.
+func (l *Local) CreateUnsynced(name string, perm fs.FileMode) (Writer, error) {
+	return l.create(name, perm, false)
+}
+
+// SyncTree implements [BatchSyncer]: syncfs(2) of the file system holding
+// name on Linux (Linux 5.8 and later report write-back errors of files
+// written since they were opened); elsewhere an fsync of every file and
+// directory under name.
+func (l *Local) SyncTree(name string) error {
+	p, err := l.path("sync", name)
+	if err != nil {
+		return err
+	}
+	return syncTree(p)
+}
+
+func (l *Local) create(name string, perm fs.FileMode, sync bool) (Writer, error) {
 	p, err := l.path("create", name)
 	if err != nil {
 		return nil, err
@@ -128,11 +150,12 @@ func (l *Local) Create(name string, perm fs.FileMode) (Writer, error) {
 			return nil, err
 		}
 	}
-	return &localWriter{f: f}, nil
+	return &localWriter{f: f, sync: sync}, nil
 }
 
 type localWriter struct {
 	f      *os.File
+	sync   bool // fsync on Close
 	closed bool
 }
 
@@ -143,6 +166,9 @@ func (w *localWriter) Close() error {
 		return &fs.PathError{Op: "close", Path: w.f.Name(), Err: fs.ErrClosed}
 	}
 	w.closed = true
+	if !w.sync {
+		return w.f.Close()
+	}
 	if err := w.f.Sync(); err != nil {
 		w.f.Close()
 		return err

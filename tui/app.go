@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/decode/dstream"
@@ -126,7 +125,7 @@ type Model struct {
 	bgBusy   bool
 	statting bool // reading the sizes of big directories
 
-	input     textinput.Model
+	input     lineInput
 	query     string
 	searchID  int
 	searching bool
@@ -140,7 +139,7 @@ type Model struct {
 
 	hex *hexView
 
-	from, to  textinput.Model
+	from, to  lineInput
 	formField int
 	plan      *rewrite.Plan
 	mapper    *rewrite.Mapper
@@ -177,13 +176,9 @@ func New(o Options) (*Model, error) {
 	m := &Model{opts: o, fsys: o.FS, keys: DefaultKeyMap(), st: DefaultStyles(), help: help.New(), judge: j,
 		ctx: ctx, stop: stop, docs: map[string]*doc{}, states: map[string]fileState{}, skipped: map[string]string{},
 		width: 100, height: 30}
-	m.input = textinput.New()
-	m.input.Prompt = "/"
-	m.input.CharLimit = 256
-	m.from, m.to = textinput.New(), textinput.New()
-	m.from.Prompt, m.to.Prompt = "", ""
-	m.from.Placeholder, m.to.Placeholder = "hdfs://old-namenode:8020", "hdfs://new-namenode:8020"
-	m.from.CharLimit, m.to.CharLimit = 1024, 1024
+	m.input = newLineInput(m.st, "/", "", 256)
+	m.from = newLineInput(m.st, "", "hdfs://old-namenode:8020", 1024)
+	m.to = newLineInput(m.st, "", "hdfs://new-namenode:8020", 1024)
 	m.hex = &hexView{}
 	return m, nil
 }

@@ -166,6 +166,41 @@ func TestRewritePreview(t *testing.T) {
 	}
 }
 
+// With --expect-fs naming the new cluster, the preview proposes it as the
+// target (the first hdfs or s3 one; file:/// is not a target), so enter
+// alone previews the move there.
+func TestRewriteTargetFromExpectFS(t *testing.T) {
+	for _, tc := range []struct {
+		expect []string
+		want   string
+	}{
+		{[]string{"file:///", "hdfs://new-nn:8020", "s3a://bucket"}, "hdfs://new-nn:8020"},
+		{[]string{"s3a://bucket/", "hdfs://new-nn:8020"}, "s3a://bucket"},
+		{[]string{"hdfs://namenode.example.com:8020", "hdfs://other:8020"}, "hdfs://other:8020"}, // not the prefix replaced
+		{[]string{"file:///"}, ""},
+		{nil, ""},
+	} {
+		b := start(t, Options{Root: hdfsApp(t), ExpectFS: tc.expect})
+		b.settle()
+		b.keys("r")
+		b.probe(func(m *Model) {
+			if m.from.Value() != "hdfs://namenode.example.com:8020" || m.to.Value() != tc.want {
+				t.Errorf("--expect-fs %q: from %q to %q, want to %q", tc.expect, m.from.Value(), m.to.Value(), tc.want)
+			}
+		})
+		if tc.want == "" {
+			continue
+		}
+		b.keys("enter")
+		b.waitFor("the plan", func(m *Model) bool { return m.plan != nil })
+		b.probe(func(m *Model) {
+			if got := m.mapper.Mappings(); len(got) != 1 || got[0].To != tc.want {
+				t.Errorf("--expect-fs %q: planned %+v", tc.expect, got)
+			}
+		})
+	}
+}
+
 // Applying after the confirmation rewrites the copy with the CLI's journal,
 // which undoes it byte for byte.
 func TestRewriteApply(t *testing.T) {
@@ -178,7 +213,11 @@ func TestRewriteApply(t *testing.T) {
 	b.typeText("hdfs://new-nn:8020")
 	b.keys("enter", "a", "y")
 	b.waitFor("the apply", func(m *Model) bool { return strings.HasPrefix(m.status, "applied") && m.cur() != nil })
-	journal := filepath.Join(rewrite.DefaultBackupDir(dir, now), rewrite.JournalName)
+	journals, _ := filepath.Glob(dir + rewrite.BackupPrefix + now.Format("20060102T150405") + ".*-*/" + rewrite.JournalName)
+	if len(journals) != 1 {
+		t.Fatalf("journals: %v", journals)
+	}
+	journal := journals[0]
 	j, err := rewrite.ReadJournal(journal)
 	if err != nil || j.State != rewrite.StateApplied {
 		t.Fatalf("journal %s: %v %+v", journal, err, j)

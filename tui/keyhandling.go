@@ -4,7 +4,6 @@ package tui
 
 import (
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/sparkckpt/sparkckpt/decode/check"
 	"github.com/sparkckpt/sparkckpt/decode/javaser"
@@ -105,7 +104,7 @@ func (m *Model) keyGlobal(msg tea.KeyMsg) (tea.Cmd, bool) {
 		return m.openURIs(), true
 	case key.Matches(msg, k.Rewrite):
 		m.openForm()
-		return textinput.Blink, true
+		return nil, true
 	}
 	return nil, false
 }

@@ -27,10 +27,28 @@ func (m *Model) defaultFrom() string {
 	return ""
 }
 
+// defaultTo proposes the new cluster the user named: the first hdfs or
+// s3 filesystem of --expect-fs that is not the prefix being replaced.
+func (m *Model) defaultTo(from string) string {
+	for _, e := range m.opts.ExpectFS {
+		scheme, _, _ := strings.Cut(e, ":")
+		switch strings.ToLower(scheme) {
+		case "hdfs", "s3", "s3a", "s3n":
+			if to := strings.TrimRight(e, "/"); !strings.EqualFold(to, strings.TrimRight(from, "/")) {
+				return to
+			}
+		}
+	}
+	return ""
+}
+
 func (m *Model) openForm() {
 	m.mode = modeRewriteForm
 	if m.from.Value() == "" {
 		m.from.SetValue(m.defaultFrom())
+	}
+	if m.to.Value() == "" {
+		m.to.SetValue(m.defaultTo(m.from.Value()))
 	}
 	m.formField = 0
 	if m.from.Value() != "" {
@@ -204,6 +222,9 @@ func (m *Model) applied(msg appliedMsg) tea.Cmd {
 		return nil
 	}
 	m.setStatus(false, "applied; journal %s (undo: sparkckpt rewrite --undo %s)", msg.journal, msg.journal)
+	if len(msg.notices) > 0 {
+		m.setStatus(false, "applied (%s); journal %s (undo: sparkckpt rewrite --undo %s)", strings.Join(msg.notices, "; "), msg.journal, msg.journal)
+	}
 	m.mode = modeBrowse
 	m.plan, m.planView = nil, nil
 	m.from.SetValue("")

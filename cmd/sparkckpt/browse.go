@@ -55,7 +55,7 @@ func newBrowseCmd(g *globalOptions) *cobra.Command {
 			if g.json {
 				return &exitErr{code: exitError, err: usageError{errors.New("browse is interactive: --json is not supported (see inspect, uris, dump)")}}
 			}
-			st := newStores(cmd.Context(), os.Getenv, 0)
+			st := newStores(cmd.Context(), g.getenv, 0)
 			st.lim = g.limits()
 			defer st.Close()
 			root, sel, err := browseTarget(st, args[0])
@@ -68,6 +68,11 @@ func newBrowseCmd(g *globalOptions) *cobra.Command {
 			}
 			topts := tui.Options{Root: root.name, ExpectFS: o.expectFS, ShowSecrets: o.showSecrets,
 				ReadOnly: o.readOnly, Select: sel, Clipboard: out, Limits: g.limits()}
+			if !root.remote() && root.dir {
+				// Symbolic links by the rule of every command: followed
+				// inside the directory; the others are files that do not open.
+				topts.FS = root.fsys(".")
+			}
 			if root.remote() {
 				// On HDFS: read through the store, rewrite where it lives.
 				topts.FS, topts.Name = root.fsys("."), root.name

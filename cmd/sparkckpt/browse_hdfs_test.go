@@ -66,8 +66,7 @@ func TestBrowseTmuxHDFS(t *testing.T) {
 
 	// The rewrite preview plans on HDFS; nothing is written.
 	s.keys("r")
-	s.waitFor("Rewrite preview", "from  hdfs://namenode.example.com:8020")
-	s.text("hdfs://new-nn:8020")
+	s.waitFor("Rewrite preview", "from  hdfs://namenode.example.com:8020", "to    hdfs://new-nn:8020") // --expect-fs, proposed
 	s.keys("Enter")
 	s.waitFor("29 changes in 3 files", "Dry run, nothing written", "+ hdfs://new-nn:8020/user/spark/checkpoints/hdfs-app")
 	s.keys("Escape")

@@ -196,8 +196,8 @@ func TestBrowseTmux(t *testing.T) {
 
 	// Rewrite: preview, confirm, apply.
 	s.keys("r")
-	s.waitFor("Rewrite preview", "from  hdfs://namenode.example.com:8020")
-	s.text("hdfs://new-nn:8020")
+	// The target is --expect-fs, proposed.
+	s.waitFor("Rewrite preview", "from  hdfs://namenode.example.com:8020", "to    hdfs://new-nn:8020")
 	s.keys("Enter")
 	s.waitFor("29 changes in 3 files", "Dry run, nothing written", "- hdfs://namenode.example.com:8020/user/spark/checkpoints/hdfs-app", "+ hdfs://new-nn:8020/user/spark/checkpoints/hdfs-app")
 	s.keys("a")

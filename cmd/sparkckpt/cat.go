@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/mattn/go-isatty"
 	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/spf13/cobra"
 )
@@ -28,7 +29,7 @@ SHA-256 of the decompressed stream.
   sparkckpt cat --json checkpoint/checkpoint-1519983188000`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st := newStores(cmd.Context(), os.Getenv, 0)
+			st := newStores(cmd.Context(), g.getenv, 0)
 			st.lim = g.limits()
 			defer st.Close()
 			src, err := openSource(st, args[0], cf)
@@ -40,7 +41,14 @@ SHA-256 of the decompressed stream.
 			h := sha256.New()
 			var w io.Writer = h
 			if !g.json {
-				w = io.MultiWriter(out, h)
+				raw := out
+				if f, ok := out.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+					// On a terminal the stream's strings would act as
+					// escape sequences: shown escaped (escape.go); a pipe
+					// or file gets the bytes as they are.
+					raw = &safeWriter{w: out}
+				}
+				w = io.MultiWriter(raw, h)
 			}
 			n, err := io.Copy(w, src.r)
 			if err != nil {

@@ -27,7 +27,8 @@ const checkLong = `check tells, before Spark is started, whether Spark Streaming
 checkpoint directory, and if not, why and what to do. It reads only; it never writes.
 
 It runs every check and reports every finding (severity, code, message, file and
-location, and a fix, often a ready sparkckpt command line):
+location, a fix in prose and, where one exists, the command that carries it out,
+often a sparkckpt rewrite dry run):
 
   - the file Spark's CheckpointReader picks (newest first, checkpoint-<t> before
     checkpoint-<t>.bk, the first that decodes), and the newer files it cannot read:
@@ -61,7 +62,8 @@ be read or is not a checkpoint directory (DStream or Structured Streaming) or a
 file sink, or on a usage error.
 
 --json prints {dir, ok, chosen, newest, checkpointDir, codec, expectFs, counts,
-findings: [{severity, code, message, file, location, fix, count, places}], probes}
+findings: [{severity, code, message, file, location, fix, command, shell, count,
+places}], probes}; fix is prose, command an argv list, shell that command quoted
 (schema in the README).`
 
 func newCheckCmd(g *globalOptions) *cobra.Command {
@@ -95,7 +97,7 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 				Dial:         checkDial,
 				Limits:       g.limits(),
 			}
-			st := newStores(cmd.Context(), os.Getenv, 0)
+			st := newStores(cmd.Context(), g.getenv, 0)
 			st.lim = g.limits()
 			defer st.Close()
 			in, err := st.openInput(args[0])
@@ -109,6 +111,9 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 			}
 			rep, err := checkDStream(cmd.Context(), in, opts)
 			if err != nil {
+				return &exitErr{code: exitError, err: err}
+			}
+			if err := addUploadFindings(in, rep); err != nil { // s3uploads.go
 				return &exitErr{code: exitError, err: err}
 			}
 			if g.json {
@@ -139,14 +144,24 @@ value stored in the checkpoint's conf, else Spark's default (lz4; snappy for 1.x
 // HDFS, file: URIs in it name the cluster's disks, not this machine's:
 // opts.Local stays unset.
 func checkDStream(ctx context.Context, in *input, opts check.Options) (*check.Report, error) {
-	if !in.remote() {
-		return check.Dir(ctx, in.name, opts)
-	}
 	if !in.dir {
 		return nil, fmt.Errorf("%s is not a directory: check takes a checkpoint directory", in.name)
 	}
+	if !in.remote() {
+		opts.Local = os.DirFS("/")
+	}
 	opts.Path = in.name
+	opts.Symlinks = checkSymlinks(in)
 	return check.FS(ctx, in.fsys("."), opts)
+}
+
+// checkSymlinks lists the symbolic links below the input for check.
+func checkSymlinks(in *input) []check.Symlink {
+	var out []check.Symlink
+	for _, l := range in.symlinks() {
+		out = append(out, check.Symlink{Name: l.Name, Target: l.Target, Kind: string(l.Kind), Resolved: l.Resolved, Dest: l.Dest})
+	}
+	return out
 }
 
 func plural(n int, one, many string) string {
@@ -271,6 +286,9 @@ func renderFindings(p *printer, findingsList []check.Finding) {
 			}
 			if f.Fix != "" {
 				p.printf("%sfix: %s\n", indent, f.Fix)
+			}
+			if f.Shell != "" {
+				p.printf("%srun: %s\n", indent, f.Shell)
 			}
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/sparkckpt/sparkckpt/decode/check"
 	"github.com/sparkckpt/sparkckpt/decode/check/checktest"
 	"github.com/sparkckpt/sparkckpt/decode/javaser"
 	"github.com/sparkckpt/sparkckpt/fixtures/real"
@@ -118,7 +119,21 @@ func TestCheckJSONShape(t *testing.T) {
 			all[k] = true
 		}
 	}
-	assert.Equal(t, []string{"code", "count", "file", "fix", "location", "message", "places", "severity"}, keys(all))
+	assert.Equal(t, []string{"code", "command", "count", "file", "fix", "location", "message", "places", "severity", "shell"}, keys(all))
+	// fix is prose; a command is an argv list and a ready shell line,
+	// never inside fix.
+	var fs []check.Finding
+	require.NoError(t, json.Unmarshal(rep["findings"], &fs))
+	commands := 0
+	for _, f := range fs {
+		assert.NotContains(t, f.Fix, "sparkckpt ", "%s: fix holds a command", f.Code)
+		if f.Command != nil {
+			commands++
+			assert.Equal(t, "sparkckpt", f.Command[0])
+			assert.Equal(t, check.ShellLine(f.Command), f.Shell)
+		}
+	}
+	assert.Positive(t, commands)
 	var places []map[string]string
 	for _, f := range findings {
 		if f["places"] != nil {

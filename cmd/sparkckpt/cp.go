@@ -25,41 +25,55 @@ type cpOptions struct {
 	skipUndecodable bool
 	parallel        int
 	verify          bool
+	followSymlinks  bool
 	noProgress      bool
 	timeout         time.Duration
 }
 
-const cpLong = `cp copies a checkpoint directory between the local disk and HDFS (either way, or HDFS to
-HDFS, or local to local) and relocates it on the way: with --map FROM=TO every URI is
+const cpLong = `cp copies a checkpoint directory between any two of the local disk, HDFS and S3 (or
+within one) and relocates it on the way: with --map FROM=TO every URI is
 rewritten exactly as 'sparkckpt rewrite --apply' would (same matching, re-encoding and
 verification), so "copy, then fix the URIs" is one step.
 
-SRC and DST are local paths, file: URIs or hdfs:// URIs (hdfs://NAMENODE:PORT/path, an HA
-nameservice hdfs://NAMESERVICE/path, or hdfs:///path for fs.defaultFS). HDFS is configured
-as Hadoop is: HADOOP_CONF_DIR (or HADOOP_HOME) with core-site.xml and hdfs-site.xml,
-HADOOP_USER_NAME, and Kerberos through the ticket cache (kinit) when
-hadoop.security.authentication=kerberos.
+SRC and DST are local paths, file: URIs, hdfs:// URIs (hdfs://NAMENODE:PORT/path, an HA
+nameservice hdfs://NAMESERVICE/path, or hdfs:///path for fs.defaultFS) or S3 URIs
+(s3://BUCKET/path, s3a://..., s3n://...). HDFS is configured as Hadoop is: HADOOP_CONF_DIR
+(or HADOOP_HOME) with core-site.xml and hdfs-site.xml, HADOOP_USER_NAME, and Kerberos
+through the ticket cache (kinit) when hadoop.security.authentication=kerberos. S3 is
+configured as the AWS CLI is (AWS_PROFILE, AWS_REGION, ~/.aws, the instance profile), with
+--s3-endpoint or AWS_ENDPOINT_URL_S3 for an S3-compatible server.
 
 Never a partial destination: DST must not exist. Everything is written into a hidden
 temporary directory beside DST (.sparkckpt-tmp-cp-<name>-*), every file closed durably,
 rewritten files read back and compared, the copied tree compared with the source, and
 the directory renamed to DST last (atomic on the local disk and in the namenode). An error
 or Ctrl-C removes the temporary directory; a killed cp leaves it, and the next cp to the
-same DST names it.
+same DST removes it once its owner (recorded inside it) is no longer running on this host
+or is over a day old, and says so. cp holds DST's lock (DST.sparkckpt-lock, the lock
+'rewrite --apply' takes) while it works: a second cp to the same DST exits 2 naming the
+first. sparkckpt's own temporaries and lock files in SRC are never copied. S3 has no atomic
+rename: there cp writes DST in place behind a marker (DST/.sparkckpt-cp-incomplete)
+written first and removed last, the checkpoint files last of all; a killed cp leaves DST
+with the marker ('check' reports incomplete-copy), and the next cp to DST replaces it.
 
 Checksum sidecars (.NAME.crc, Hadoop's LocalFileSystem): verified when read; dropped when
 copying to HDFS (it checksums blocks itself); created when copying from HDFS to the local
 disk for every file Spark writes through LocalFileSystem (all but write-ahead logs);
 recomputed for rewritten files.
 
+Symbolic links in SRC: one leading to a file or directory inside SRC is copied as what it
+leads to (the copy holds the file at the link's name: HDFS has no links); one leading
+outside SRC refuses the copy unless --follow-symlinks (then what it leads to is copied);
+broken links and loops are not copied. Every link is listed with what was done.
+
 Exit status: 0 copied (warnings are printed), 2 nothing copied (usage, unreadable or
-undecodable source, unreachable namenode, DST exists).`
+undecodable source, unreachable namenode, DST exists, DST locked by another run).`
 
 func newCpCmd(g *globalOptions) *cobra.Command {
 	o := &cpOptions{}
 	cmd := &cobra.Command{
 		Use:   "cp SRC DST [--map FROM=TO]...",
-		Short: "Copy a checkpoint between the local disk and HDFS, relocating its URIs on the way",
+		Short: "Copy a checkpoint between the local disk, HDFS and S3, relocating its URIs on the way",
 		Long:  cpLong,
 		Example: `  sparkckpt cp /backup/ckpt hdfs://emr-master:8020/user/hadoop/ckpt --map hdfs://ip-172-31-45-105.ec2.internal:8020=hdfs://emr-master:8020
   sparkckpt cp hdfs://prod/user/spark/ckpt /restore/ckpt --map hdfs://prod=file:///restore --parallel 8
@@ -75,9 +89,10 @@ func newCpCmd(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.rw.to, "to", "", "replacement for --from")
 	f.BoolVar(&o.skipUndecodable, "skip-undecodable", false, "copy checkpoint and log files that do not decode unchanged instead of stopping")
 	f.IntVar(&o.parallel, "parallel", 4, "files copied at once")
+	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "copy what symbolic links leading outside SRC point to (default: refuse)")
 	f.BoolVar(&o.verify, "verify", false, "read every copied file back and compare (rewritten files always are)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "no progress bar (it is shown only on a terminal anyway)")
-	f.DurationVar(&o.timeout, "timeout", 0, "HDFS: time to reach each namenode (default ipc.client.connect.timeout, else 20s)")
+	f.DurationVar(&o.timeout, "timeout", 0, "HDFS: time to reach each namenode (default ipc.client.connect.timeout, else 20s); S3: time to reach the endpoint (default 5s)")
 	return cmd
 }
 
@@ -106,7 +121,7 @@ func runCp(cmd *cobra.Command, g *globalOptions, o *cpOptions, srcArg, dstArg st
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	st := newStores(ctx, os.Getenv, o.timeout)
+	st := newStores(ctx, g.getenv, o.timeout)
 	defer st.Close()
 	src, err := st.open(srcArg)
 	if err != nil {
@@ -116,7 +131,7 @@ func runCp(cmd *cobra.Command, g *globalOptions, o *cpOptions, srcArg, dstArg st
 	if err != nil {
 		return &exitErr{code: exitError, err: err}
 	}
-	copts := copytree.Options{Mapper: mp, SkipUndecodable: o.skipUndecodable, Parallel: o.parallel, Verify: o.verify}
+	copts := copytree.Options{Mapper: mp, SkipUndecodable: o.skipUndecodable, Parallel: o.parallel, Verify: o.verify, DestURI: dst.display, FollowSymlinks: o.followSymlinks}
 	if h := crashHooks(); h != nil {
 		copts.Step = h.Step
 	}
@@ -156,8 +171,20 @@ func cpWarnings(dst *location, rep *copytree.Report) (string, []string) {
 	for _, p := range rep.Undecodable {
 		warns = append(warns, fmt.Sprintf("%s does not decode; copied unchanged: %s", p.File, p.Error))
 	}
+	if rep.TookOverLock != "" {
+		warns = append(warns, fmt.Sprintf("took over the stale lock of %s, a cp or rewrite that is no longer running", rep.TookOverLock))
+	}
+	for _, r := range rep.Removed {
+		warns = append(warns, fmt.Sprintf("removed %s, the partial copy of an interrupted cp to the same destination (%s)", dst.displayName(r.File), r.Error))
+	}
 	for _, l := range rep.Leftovers {
-		warns = append(warns, fmt.Sprintf("%s is left over from an interrupted cp to the same destination; it is safe to delete", dst.displayName(l)))
+		warns = append(warns, fmt.Sprintf("%s is left over from a cp to the same destination whose process may still be running (another host, or recent); delete it once it is not", dst.displayName(l)))
+	}
+	for _, sk := range rep.Skipped {
+		warns = append(warns, fmt.Sprintf("not copied: %s in the source is a sparkckpt temporary or lock file", sk))
+	}
+	for _, l := range rep.Replaced {
+		warns = append(warns, fmt.Sprintf("%s was an incomplete copy left by an interrupted cp; it was removed and copied again", dst.displayName(l)))
 	}
 	fsys := store.FS(dst.store, dst.name)
 	ents, err := fs.ReadDir(fsys, ".")
@@ -224,7 +251,11 @@ func renderCp(p *printer, r *cpResult, parallel int) {
 	if len(sc) > 0 {
 		rows = append(rows, []string{".crc", strings.Join(sc, ", ")})
 	}
-	rows = append(rows, []string{"verified", fmt.Sprintf("%d file(s) read back, the tree listed and compared, then renamed into place", r.Verified)})
+	if r.InPlace {
+		rows = append(rows, []string{"verified", fmt.Sprintf("%d file(s) read back, the tree listed and compared, then the incomplete-copy marker removed", r.Verified)})
+	} else {
+		rows = append(rows, []string{"verified", fmt.Sprintf("%d file(s) read back, the tree listed and compared, then renamed into place", r.Verified)})
+	}
 	if r.CheckpointDir != "" {
 		rows = append(rows, []string{"checkpointDir", r.CheckpointDir})
 	}
@@ -233,6 +264,20 @@ func renderCp(p *printer, r *cpResult, parallel int) {
 		if len(f.Edits) > 0 {
 			p.printf("  %s %s\n", p.bold(f.Path), p.dim(fmt.Sprintf("(%s, %d change(s), %d -> %d bytes)", f.Kind, len(f.Edits), f.Size, f.NewSize)))
 		}
+	}
+	for _, l := range r.Symlinks {
+		done := "not copied"
+		switch l.Copied {
+		case "file":
+			done = "copied as the file it leads to"
+		case "dir":
+			done = "copied as the directory it leads to"
+		}
+		label := p.dim("symlink")
+		if l.Kind != store.LinkInside {
+			label = p.warn("symlink")
+		}
+		p.printf("  %s %s: %s\n", label, l.Link.String(), done)
 	}
 	for _, w := range r.Warnings {
 		p.printf("%s %s\n", p.warn("warning:"), w)
@@ -286,7 +331,7 @@ func (b *progressBar) update(p copytree.Progress) {
 	if el := now.Sub(b.start).Seconds(); el > 0.2 {
 		rate = " " + humanBytes(int64(float64(p.BytesDone)/el)) + "/s"
 	}
-	cur := p.Current
+	cur := escapeText(p.Current) // a file name (escape.go)
 	if len(cur) > 30 {
 		cur = "..." + cur[len(cur)-27:]
 	}

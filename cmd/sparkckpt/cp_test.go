@@ -19,6 +19,7 @@ import (
 	"github.com/sparkckpt/sparkckpt/fixtures/real"
 	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"github.com/sparkckpt/sparkckpt/rewrite/copytree"
+	"github.com/sparkckpt/sparkckpt/rewrite/lock"
 	"github.com/sparkckpt/sparkckpt/store/hdfs/hdfstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -207,8 +208,8 @@ func TestCpUnreachableNamenode(t *testing.T) {
 // TestCpKilled kills 'cp' with SIGKILL after every durable step it takes,
 // copying to the local disk and to HDFS: until the final rename, the
 // destination does not exist (only a hidden temporary directory does);
-// after it, the destination is complete. A new cp then succeeds and names
-// the leftover.
+// after it, the destination is complete. A new cp then succeeds, takes
+// over the killed one's lock, removes its partial copy and says so.
 func TestCpKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills a real process")
@@ -250,15 +251,23 @@ func TestCpKilled(t *testing.T) {
 				}
 				continue
 			}
-			// A new cp succeeds and names the leftover.
+			// A new cp succeeds and removes the leftover.
 			out, err := exec.Command(bin, "cp", "--json", src, dst, "--map", mapping).Output()
 			require.NoError(t, err)
-			var res copytree.Report
+			var res cpResult
 			require.NoError(t, json.Unmarshal(out, &res))
-			require.Len(t, res.Leftovers, 1, "%s step %d", target, step)
-			assert.Contains(t, res.Leftovers[0], copytree.TempPrefix+"ckpt-")
+			assert.Empty(t, res.Leftovers, "%s step %d", target, step)
+			require.Len(t, res.Removed, 1, "%s step %d", target, step)
+			assert.Contains(t, res.Removed[0].File, copytree.TempPrefix+"ckpt-")
+			assert.Regexp(t, `^left by .*@.* pid \d+ since .*: process \d+ is not running on `, res.Removed[0].Error)
+			assert.Contains(t, res.TookOverLock, " pid ", "%s step %d: the killed cp's lock", target, step)
+			assert.Contains(t, strings.Join(res.Warnings, "\n"), "removed "+dst[:strings.LastIndex(dst, "/")+1]+copytree.TempPrefix+"ckpt-")
+			exists, leftovers = inspectDest(t, srv, target, dst)
+			assert.True(t, exists)
+			assert.Equal(t, 0, leftovers, "%s step %d: the partial copy is gone", target, step)
 			if target == "local" {
 				assert.Empty(t, tree.Diff(want, tree.Snapshot(t, dst)))
+				assert.NoFileExists(t, dst+lock.Suffix, "the lock is released")
 			}
 		}
 	}

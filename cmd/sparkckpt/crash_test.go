@@ -47,7 +47,10 @@ func withoutLeftovers(m map[string][]byte) map[string][]byte {
 // step it takes (and at random times), then completes the rewrite with
 // --resume or rolls it back with --undo: every file must then be entirely
 // the original or entirely the rewritten version, with matching .crc
-// sidecars, and nothing lost.
+// sidecars, and nothing lost: a resumed rewrite must still undo to the
+// originals, so a kill in the backup phase must not let --resume replace a
+// file whose backup was never made. It runs with backups as hard links and
+// as copies (SPARKCKPT_TEST_BACKUP_COPY=1, as on another file system).
 func TestRewriteCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test builds and kills a real process")
@@ -61,51 +64,65 @@ func TestRewriteCrash(t *testing.T) {
 	}
 	runs := 0
 	rng := rand.New(rand.NewSource(1))
-	for _, c := range cases {
-		orig := tree.Snapshot(t, c.src)
-		// The complete rewrite, for reference.
-		ref := t.TempDir()
-		tree.CopyInto(t, c.src, ref)
-		out, err := exec.Command(bin, "rewrite", ref, "--from", c.from, "--to", c.to, "--apply", "--backup-dir", ref+".bak").CombinedOutput()
-		require.NoError(t, err, string(out))
-		want := tree.Snapshot(t, ref)
-		require.NotEqual(t, orig, want)
+	for _, mode := range []string{"link", "copy"} {
+		env := os.Environ()
+		if mode == "copy" {
+			env = append(env, "SPARKCKPT_TEST_BACKUP_COPY=1")
+		}
+		for _, c := range cases {
+			orig := tree.Snapshot(t, c.src)
+			// The complete rewrite, for reference.
+			ref := t.TempDir()
+			tree.CopyInto(t, c.src, ref)
+			out, err := exec.Command(bin, "rewrite", ref, "--from", c.from, "--to", c.to, "--apply", "--backup-dir", ref+".bak").CombinedOutput()
+			require.NoError(t, err, string(out))
+			want := tree.Snapshot(t, ref)
+			require.NotEqual(t, orig, want)
 
-		attempt := func(name string, kill func(*exec.Cmd), resume bool) {
-			runs++
-			work := filepath.Join(t.TempDir(), "ckpt")
-			tree.CopyInto(t, c.src, work)
-			bak := work + ".bak"
-			cmd := exec.Command(bin, "rewrite", work, "--from", c.from, "--to", c.to, "--apply", "--backup-dir", bak)
-			kill(cmd)
-			// Right after the crash: each file is the original or the new version.
-			now := withoutLeftovers(tree.Snapshot(t, work))
-			for rel, b := range now {
-				assert.True(t, bytes.Equal(b, orig[rel]) || bytes.Equal(b, want[rel]), "%s: %s is neither original nor rewritten", name, rel)
-			}
-			jpath := filepath.Join(bak, "journal.json")
-			if _, err := os.Stat(jpath); errors.Is(err, fs.ErrNotExist) {
-				assert.Empty(t, tree.Diff(orig, tree.Snapshot(t, work)), "%s: killed before the journal: nothing changed", name)
-				return
-			}
-			flag, expect := "--undo", orig
-			if resume {
-				flag, expect = "--resume", want
-			}
-			out, err := exec.Command(bin, "rewrite", flag, jpath).CombinedOutput()
-			require.NoError(t, err, "%s: %s", name, out)
-			got := tree.Snapshot(t, work)
-			assert.Empty(t, tree.Diff(expect, got), "%s: after %s", name, flag)
-			for rel, b := range got {
-				if data, ok := crcfile.IsSidecar(filepath.Base(rel)); ok {
-					assert.NoError(t, crcfile.Verify(got[filepath.ToSlash(filepath.Join(filepath.Dir(rel), data))], b), "%s: %s", name, rel)
+			attempt := func(name string, kill func(*exec.Cmd), resume bool) {
+				runs++
+				work := filepath.Join(t.TempDir(), "ckpt")
+				tree.CopyInto(t, c.src, work)
+				bak := work + ".bak"
+				cmd := exec.Command(bin, "rewrite", work, "--from", c.from, "--to", c.to, "--apply", "--backup-dir", bak)
+				cmd.Env = env
+				kill(cmd)
+				// Right after the crash: each file is the original or the new version.
+				now := withoutLeftovers(tree.Snapshot(t, work))
+				for rel, b := range now {
+					assert.True(t, bytes.Equal(b, orig[rel]) || bytes.Equal(b, want[rel]), "%s: %s is neither original nor rewritten", name, rel)
+				}
+				jpath := filepath.Join(bak, "journal.json")
+				if _, err := os.Stat(jpath); errors.Is(err, fs.ErrNotExist) {
+					assert.Empty(t, tree.Diff(orig, tree.Snapshot(t, work)), "%s: killed before the journal: nothing changed", name)
+					return
+				}
+				flag, expect := "--undo", orig
+				if resume {
+					flag, expect = "--resume", want
+				}
+				run := exec.Command(bin, "rewrite", flag, jpath)
+				run.Env = env
+				out, err := run.CombinedOutput()
+				require.NoError(t, err, "%s: %s", name, out)
+				got := tree.Snapshot(t, work)
+				assert.Empty(t, tree.Diff(expect, got), "%s: after %s", name, flag)
+				for rel, b := range got {
+					if data, ok := crcfile.IsSidecar(filepath.Base(rel)); ok {
+						assert.NoError(t, crcfile.Verify(got[filepath.ToSlash(filepath.Join(filepath.Dir(rel), data))], b), "%s: %s", name, rel)
+					}
+				}
+				if resume { // every original is still in the backup: --undo restores them all
+					out, err := exec.Command(bin, "rewrite", "--undo", jpath).CombinedOutput()
+					require.NoError(t, err, "%s: undo after resume: %s", name, out)
+					assert.Empty(t, tree.Diff(orig, tree.Snapshot(t, work)), "%s: undo after resume", name)
 				}
 			}
+			killEverywhere(t, mode+" ", attempt, rng, 6, 40*time.Millisecond)
 		}
-		killEverywhere(t, "", attempt, rng, 6, 40*time.Millisecond)
 	}
 	t.Logf("%d interrupted rewrites, all completed or rolled back", runs)
-	assert.GreaterOrEqual(t, runs, 50)
+	assert.GreaterOrEqual(t, runs, 100)
 }
 
 // killEverywhere runs attempt with a command killed (SIGKILL) right after
@@ -118,7 +135,7 @@ func killEverywhere(t *testing.T, name string, attempt func(name string, kill fu
 		completed := false
 		for _, resume := range []bool{false, true} {
 			attempt(name+"step "+strconv.Itoa(k), func(cmd *exec.Cmd) {
-				cmd.Env = append(os.Environ(), "SPARKCKPT_TEST_KILL_AT_STEP="+strconv.Itoa(k))
+				cmd.Env = append(cmd.Environ(), "SPARKCKPT_TEST_KILL_AT_STEP="+strconv.Itoa(k))
 				err := cmd.Run()
 				var ee *exec.ExitError
 				if errors.As(err, &ee) {

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/decode/javaser"
@@ -29,7 +28,7 @@ complete tree (see the README for its shape).
   sparkckpt dump --json checkpoint/checkpoint-1519983188000 | jq '.contents[0].class'`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st := newStores(cmd.Context(), os.Getenv, 0)
+			st := newStores(cmd.Context(), g.getenv, 0)
 			st.lim = g.limits()
 			defer st.Close()
 			src, err := openSource(st, args[0], cf)
@@ -56,6 +55,7 @@ complete tree (see the README for its shape).
 					"stream": javaser.JSON(s),
 				})
 			}
+			out = &safeWriter{w: out} // class and field names are the file's (escape.go)
 			fmt.Fprintf(out, "file %s codec=%s decompressed=%d bytes\n", src.path, src.r.Kind(), len(data))
 			o := javaser.DumpOptions{}
 			if full {

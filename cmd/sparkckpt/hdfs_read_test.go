@@ -346,7 +346,7 @@ func TestDStreamFilesOnHDFS(t *testing.T) {
 	sameOnHDFS(t, local, uri, "cat", "--codec", "snappy", ckpt)
 	code, _, errs = runCLI("dump", uri+"/checkpoint-1")
 	assert.Equal(t, 2, code)
-	assert.Equal(t, "sparkckpt: open "+uri+"/checkpoint-1: file does not exist\n", errs)
+	assert.Equal(t, "sparkckpt: stat "+uri+"/checkpoint-1: file does not exist\n", errs)
 	code, _, errs = runCLI("cat", uri)
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errs, uri+": is a directory")

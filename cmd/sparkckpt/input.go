@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -39,14 +40,14 @@ type source struct {
 	r    *codec.Reader
 }
 
-// openSource opens path (a local path or an hdfs:// URI, resolved with
+// openSource opens path (a local path, an hdfs:// or S3 URI, resolved with
 // st) and starts decompressing it.
 func openSource(st *stores, path string, cf *codecFlag) (*source, error) {
 	k, forced, err := cf.kind()
 	if err != nil {
 		return nil, err
 	}
-	in, err := st.input(path)
+	in, err := st.openInput(path)
 	if err != nil {
 		return nil, err
 	}
@@ -82,26 +83,70 @@ func (s *source) readAll() ([]byte, error) {
 // hdfsPathHelp ends the help of every command that reads a path.
 const hdfsPathHelp = `The path may also be an hdfs:// URI, read where it lives: hdfs://NAMENODE:PORT/path,
 hdfs://NAMESERVICE/path (HA) or hdfs:///path (fs.defaultFS), with HDFS configured as for
-'sparkckpt cp' (HADOOP_CONF_DIR, HADOOP_USER_NAME, Kerberos ticket cache); or a file: URI.`
+'sparkckpt cp' (HADOOP_CONF_DIR, HADOOP_USER_NAME, Kerberos ticket cache); an S3 URI,
+s3://BUCKET/path, s3a://... or s3n://... (one bucket and key, whichever the scheme), with the
+AWS configuration of the AWS CLI (AWS_PROFILE, AWS_REGION, ~/.aws, instance profile) and
+--s3-endpoint or AWS_ENDPOINT_URL_S3 for an S3-compatible server; or a file: URI.`
 
 // input is a command-line PATH opened for the read-only commands
 // (inspect, uris, check, cat, dump, browse), wherever it lives. Every
 // command reads its argument through one: a local path is read through
 // the os package with the path as given (so output and messages are those
 // of a local path, byte for byte), an hdfs:// URI through its store
-// (messages name hdfs:// URIs). Files under a directory input are named
+// (messages name hdfs:// and S3 URIs, with the scheme given). Files under a directory input are named
 // by slash-separated names relative to it, "." being the input itself.
+//
+// Below the input, symbolic links are followed by store's rule (see
+// store.Confine): those leading to files and directories inside the input
+// are followed, the others read as files that cannot be opened, each
+// with an error saying why. The input itself may be a link.
 type input struct {
 	name string    // as output names it: the local path as given, or the hdfs:// URI
 	dir  bool      // set by stat
 	loc  *location // the HDFS location; nil on the local disk
+	conf *store.Confined
 	lim  decode.Limits
 }
 
+// confined is the directory input read by the symbolic link rule.
+func (in *input) confined() *store.Confined {
+	if in.conf == nil {
+		if in.loc != nil {
+			in.conf = store.ConfinedPlace(in.loc.store, in.loc.name)
+		} else {
+			in.conf = store.Confine(os.DirFS(in.name), store.OSRoots(in.name)...)
+		}
+	}
+	return in.conf
+}
+
+// real resolves rel below a local input by the symbolic link rule: the
+// name to read it at, or an error naming the link not followed.
+func (in *input) real(op, rel string) (string, error) {
+	if rel == "." {
+		return rel, nil
+	}
+	real, err := in.confined().Real(rel)
+	if err != nil {
+		return "", &fs.PathError{Op: op, Path: in.path(rel), Err: err}
+	}
+	return real, nil
+}
+
+// symlinks lists every symbolic link below the directory input.
+func (in *input) symlinks() []store.Link {
+	if !in.dir {
+		return nil
+	}
+	links, _ := in.confined().Links()
+	return links
+}
+
 // input resolves arg without touching it: a local path, a file: URI (the
-// local disk) or an hdfs:// URI (connecting to its namenode once per
+// local disk), an hdfs:// URI (connecting to its namenode once per
 // file system; an unreachable namenode is a one-line error naming
-// host:port). Other URI schemes are usage errors.
+// host:port) or an S3 URI (one HeadBucket per bucket). Other URI schemes
+// are usage errors.
 func (s *stores) input(arg string) (*input, error) {
 	i := strings.Index(arg, "://")
 	uri := hdfs.IsURI(arg) || strings.HasPrefix(arg, "file:") || i > 0 && !strings.ContainsAny(arg[:i], "/.")
@@ -128,8 +173,35 @@ func (s *stores) openInput(arg string) (*input, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := readable(in.name, st); err != nil {
+		return nil, err
+	}
 	in.dir = st.IsDir()
 	return in, nil
+}
+
+// readable refuses what is neither a regular file nor a directory: a
+// named pipe, socket or device would block a reader forever or stream
+// without end.
+func readable(name string, st fs.FileInfo) error {
+	m := st.Mode()
+	if m.IsRegular() || m.IsDir() {
+		return nil
+	}
+	what := "a special file"
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		what = "a named pipe"
+	case m&fs.ModeSocket != 0:
+		what = "a socket"
+	case m&fs.ModeCharDevice != 0:
+		what = "a character device"
+	case m&fs.ModeDevice != 0:
+		what = "a device"
+	case m&fs.ModeSymlink != 0:
+		what = "a symbolic link"
+	}
+	return fmt.Errorf("%s is %s, not a regular file or a directory: sparkckpt reads only those", name, what)
 }
 
 // remote reports whether the input is not on the local disk.
@@ -149,19 +221,30 @@ func (in *input) path(rel string) string {
 	return filepath.Join(in.name, filepath.FromSlash(rel))
 }
 
-// fsys is the directory rel as an fs.FS.
+// fsys is the directory rel as an fs.FS (confined: see input).
 func (in *input) fsys(rel string) fs.FS {
 	if in.loc != nil {
 		return store.FS(in.loc.store, in.storeName(rel))
 	}
-	return os.DirFS(in.path(rel))
+	if rel == "." {
+		return in.confined()
+	}
+	sub, err := in.confined().Sub(rel)
+	if err != nil {
+		return os.DirFS(in.path(rel)) // not reached: rel is a valid name
+	}
+	return sub
 }
 
 func (in *input) stat(rel string) (fs.FileInfo, error) {
 	if in.loc != nil {
 		return in.loc.store.Stat(in.storeName(rel))
 	}
-	return os.Stat(in.path(rel))
+	real, err := in.real("stat", rel)
+	if err != nil {
+		return nil, err
+	}
+	return os.Stat(in.path(real))
 }
 
 // isDir reports whether rel is a directory.
@@ -174,24 +257,36 @@ func (in *input) readFile(rel string) ([]byte, error) {
 	if in.loc != nil {
 		return store.ReadFile(in.loc.store, in.storeName(rel))
 	}
-	return os.ReadFile(in.path(rel))
+	real, err := in.real("open", rel)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(in.path(real))
 }
 
 func (in *input) open(rel string) (fs.File, error) {
 	if in.loc != nil {
 		return in.loc.store.Open(in.storeName(rel))
 	}
-	return os.Open(in.path(rel))
+	real, err := in.real("open", rel)
+	if err != nil {
+		return nil, err
+	}
+	return os.Open(in.path(real))
 }
 
-// files lists the regular files of the directory rel.
+// files lists the regular files of the directory rel (with the symbolic
+// links to files, and the links not followed, whose reading fails).
 func (in *input) files(rel string) ([]string, error) {
 	var ents []fs.DirEntry
 	var err error
 	if in.loc != nil {
 		ents, err = in.loc.store.ReadDir(in.storeName(rel))
-	} else {
-		ents, err = os.ReadDir(in.path(rel))
+	} else if _, err = in.real("readdir", rel); err == nil {
+		ents, err = fs.ReadDir(in.confined(), rel)
+		if err != nil {
+			ents, err = os.ReadDir(in.path(rel)) // the error as the os names it
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -216,15 +311,18 @@ func (in *input) walkFiles(fn func(rel string) error) error {
 			return fn(p)
 		})
 	}
-	return filepath.WalkDir(in.name, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(in.name, p)
+	return fs.WalkDir(in.confined(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				pe.Path = in.path(p)
+			}
 			return err
 		}
-		return fn(filepath.ToSlash(rel))
+		if d.IsDir() {
+			return nil
+		}
+		return fn(p)
 	})
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/sparkckpt/sparkckpt/decode/codec"
 	"github.com/sparkckpt/sparkckpt/decode/dstream"
 	"github.com/sparkckpt/sparkckpt/decode/wal"
+	"github.com/sparkckpt/sparkckpt/store"
 	"github.com/spf13/cobra"
 )
 
@@ -52,7 +52,7 @@ unless --show-secrets. --json prints the full model (schema in the README).
 			if o.limit < 0 {
 				return &exitErr{code: exitError, err: usageError{fmt.Errorf("--limit must be 0 or more, got %d", o.limit)}}
 			}
-			st := newStores(cmd.Context(), os.Getenv, 0)
+			st := newStores(cmd.Context(), g.getenv, 0)
 			st.lim = g.limits()
 			defer st.Close()
 			rep, err := inspectAny(st, args[0], force, o.limit)
@@ -103,8 +103,11 @@ type dstreamReport struct {
 	Checkpoint       *dstream.Checkpoint `json:"checkpoint"`
 	SecretsMasked    bool                `json:"secretsMasked"`
 	// WAL summarises <dir>/receivedBlockMetadata, for a directory that has one.
-	WAL  *wal.Summary  `json:"wal,omitempty"`
-	file *dstream.File // the decoded file, for uris
+	WAL *wal.Summary `json:"wal,omitempty"`
+	// Symlinks are the symbolic links in the directory (followed only
+	// when they lead inside it).
+	Symlinks []store.Link  `json:"symlinks,omitempty"`
+	file     *dstream.File // the decoded file, for uris
 }
 
 type skippedFile struct {
@@ -203,7 +206,11 @@ func inspectPath(in *input, force *codec.Kind) (*dstreamReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	return chooseCheckpoint(in.name, names, in.path, in.readFile, force, in.lim)
+	rep, err := chooseCheckpoint(in.name, names, in.path, in.readFile, force, in.lim)
+	if rep != nil {
+		rep.Symlinks = in.symlinks()
+	}
+	return rep, err
 }
 
 // chooseCheckpoint picks and decodes the file Spark would read from the
@@ -283,6 +290,12 @@ func renderDStream(p *printer, r *dstreamReport) {
 		p.section(p.warn(fmt.Sprintf("skipped %d newer file(s), as Spark would", len(r.Skipped))))
 		for _, s := range r.Skipped {
 			p.printf("  %s: %s\n", filepath.Base(s.File), p.warn(s.Reason))
+		}
+	}
+	if len(r.Symlinks) > 0 {
+		p.section(p.warn(fmt.Sprintf("%d symbolic link(s): followed only inside the directory", len(r.Symlinks))))
+		for _, l := range r.Symlinks {
+			p.printf("  %s\n", l.String())
 		}
 	}
 	renderGraph(p, &cp.Graph)

@@ -14,9 +14,11 @@ import (
 )
 
 // printer writes human output: aligned, coloured only on a terminal
-// (and never when NO_COLOR is set).
+// (and never when NO_COLOR is set), and escaped: everything it writes
+// goes through appendSafe (escape.go), so no string from a file reaches
+// the terminal as a control sequence.
 type printer struct {
-	w     io.Writer
+	w     io.Writer // a *safeWriter
 	color bool
 }
 
@@ -26,7 +28,7 @@ func newPrinter(cmd *cobra.Command) *printer {
 	if f, ok := w.(*os.File); ok && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb" {
 		color = isatty.IsTerminal(f.Fd())
 	}
-	return &printer{w: w, color: color}
+	return &printer{w: &safeWriter{w: w, sgr: color}, color: color}
 }
 
 func (p *printer) style(code, s string) string {
@@ -51,7 +53,14 @@ func (p *printer) section(title string) { p.printf("\n%s\n", p.bold(title)) }
 func (p *printer) table(indent string, rows [][]string) {
 	tw := tabwriter.NewWriter(p.w, 0, 0, 2, ' ', 0)
 	for _, r := range rows {
-		fmt.Fprintln(tw, indent+strings.Join(r, "\t"))
+		cells := make([]string, len(r))
+		for i, c := range r {
+			// Escaped before alignment, so that columns line up with
+			// the escapes shown; a tab or newline in a value would
+			// break the table.
+			cells[i] = strings.NewReplacer("\t", `\t`, "\n", `\n`).Replace(escape(c, p.color))
+		}
+		fmt.Fprintln(tw, indent+strings.Join(cells, "\t"))
 	}
 	tw.Flush()
 }

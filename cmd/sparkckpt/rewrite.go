@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sparkckpt/sparkckpt/rewrite"
+	"github.com/sparkckpt/sparkckpt/store"
 	"github.com/spf13/cobra"
 )
 
@@ -18,6 +19,7 @@ type rewriteOptions struct {
 	backupDir       string
 	skipUndecodable bool
 	force           bool
+	followSymlinks  bool
 	undo, resume    string
 	sinks           []string // structured.go
 }
@@ -48,10 +50,13 @@ then replaces each file atomically after verifying its new bytes by decoding the
 rewrite (crash, kill -9) is completed with --resume JOURNAL or rolled back with --undo.
 Running the same rewrite twice changes nothing the second time.
 
-Where it lives: PATH, --backup-dir and the journal may be local paths or hdfs:// URIs
-(HADOOP_CONF_DIR, HADOOP_USER_NAME and Kerberos as for every command). On HDFS the
-backups are verified copies (no hard links); .crc sidecars already present are kept
-correct, none are created.
+Where it lives: PATH, --backup-dir and the journal may be local paths, hdfs:// URIs
+(HADOOP_CONF_DIR, HADOOP_USER_NAME and Kerberos as for every command) or S3 URIs (s3://,
+s3a://, s3n://; the AWS configuration as for every command). On HDFS and S3 the backups
+are verified copies (no hard links); .crc sidecars already present are kept correct, none
+are created. S3 has no rename: each file is replaced by one PUT carrying If-Match on the
+ETag read when the plan was made, so a file that Spark (or anyone) changed meanwhile is
+refused, not overwritten.
 
 Structured Streaming checkpoints (offsets/): the "path" of every file source log entry
 (sources/<n>/, compact files included, so compaction stays consistent) and the state
@@ -61,7 +66,15 @@ _spark_metadata entry. Only those JSON strings change; every other byte stays.
 
 Refused: a directory that is not a checkpoint, files that do not decode (listed; rewrite
 the rest with --skip-undecodable), a mapped prefix left in bytes sparkckpt cannot re-encode,
-and mappings that would leave the checkpoint half rewritten (--force overrides the last two).`
+and mappings that would leave the checkpoint half rewritten (--force overrides the last two).
+
+Symbolic links: every link in PATH is listed. Nothing outside PATH is ever written, and no
+write goes through a link: a file reached through a link inside PATH (a linked checkpoint
+file, .crc sidecar or receivedBlockMetadata/) is rewritten only with --follow-symlinks, at
+the link's target, and the link stays a link (--undo restores the target). A link leading
+outside PATH where files to rewrite may be is not followed (refused; --follow-symlinks reads
+it, and the rewrite is still refused if anything there would change). Broken links and
+loops are reported and left alone.`
 
 func newRewriteCmd(g *globalOptions) *cobra.Command {
 	o := &rewriteOptions{}
@@ -72,8 +85,9 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 		Example: `  sparkckpt rewrite /restore/ckpt --from hdfs://ip-172-31-45-105.ec2.internal:8020 --to hdfs://emr-master:8020
   sparkckpt rewrite /restore/ckpt --from hdfs://ip-172-31-45-105.ec2.internal:8020 --to hdfs://emr-master:8020 --apply
   sparkckpt rewrite /restore/ckpt --map hdfs://nn:8020/user/hadoop/checkpointtest2=hdfs://nn2:8020/user/hadoop/sparkstreamtest --apply
-  sparkckpt rewrite --undo /restore/ckpt.sparkckpt-backup-20261121T170000Z/journal.json
-  sparkckpt rewrite hdfs://emr-master:8020/user/hadoop/ckpt --from hdfs://ip-172-31-45-105.ec2.internal:8020 --to hdfs://emr-master:8020 --apply`,
+  sparkckpt rewrite --undo /restore/ckpt.sparkckpt-backup-20261121T170000.123456789Z-9f86d081/journal.json
+  sparkckpt rewrite hdfs://emr-master:8020/user/hadoop/ckpt --from hdfs://ip-172-31-45-105.ec2.internal:8020 --to hdfs://emr-master:8020 --apply
+  sparkckpt rewrite s3a://backups/ckpt --map s3://backups=s3a://backups --apply`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if o.undo != "" || o.resume != "" {
 				if len(args) != 0 {
@@ -85,7 +99,11 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			hooks := crashHooks()
-			st := newStores(cmd.Context(), os.Getenv, 0)
+			if hooks == nil {
+				hooks = &rewrite.Hooks{}
+			}
+			hooks.Notice = func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "sparkckpt: %s\n", msg) }
+			st := newStores(cmd.Context(), g.getenv, 0)
 			defer st.Close()
 			switch {
 			case o.undo != "" && o.resume != "":
@@ -98,7 +116,7 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 				if err != nil {
 					return &exitErr{code: exitError, err: err}
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "restored the original files of %s\n", o.undo)
+				newPrinter(cmd).printf("restored the original files of %s\n", o.undo)
 				return nil
 			case o.resume != "":
 				j, err := st.place(o.resume)
@@ -108,7 +126,7 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 				if err != nil {
 					return &exitErr{code: exitError, err: err}
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "completed the rewrite of %s\n", o.resume)
+				newPrinter(cmd).printf("completed the rewrite of %s\n", o.resume)
 				return nil
 			}
 			mp, err := o.mapper()
@@ -152,8 +170,9 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.to, "to", "", "replacement for --from, e.g. hdfs://new-namenode:8020")
 	f.StringArrayVar(&o.maps, "map", nil, "FROM=TO prefix mapping (repeatable; the longest FROM wins)")
 	f.BoolVar(&o.apply, "apply", false, "write the changes (default: dry run)")
-	f.StringVar(&o.backupDir, "backup-dir", "", "where to keep the journal and the originals (default: <PATH>.sparkckpt-backup-<time>, beside PATH)")
+	f.StringVar(&o.backupDir, "backup-dir", "", "where to keep the journal and the originals (default: <PATH>.sparkckpt-backup-<time>-<random>, beside PATH)")
 	f.BoolVar(&o.skipUndecodable, "skip-undecodable", false, "rewrite the files that decode when some do not")
+	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "rewrite files reached through symbolic links: their targets inside PATH are rewritten, the links stay links;\nlinks leading outside PATH are read (nothing outside PATH is ever written)")
 	f.BoolVar(&o.force, "force", false, "rewrite even if a mapped prefix remains in bytes sparkckpt cannot re-encode, or the mappings leave the checkpoint half rewritten")
 	f.StringVar(&o.undo, "undo", "", "restore the original bytes of every file of this journal")
 	f.StringVar(&o.resume, "resume", "", "complete the interrupted rewrite of this journal")
@@ -172,12 +191,13 @@ func (o *rewriteOptions) plan(st *stores, root string, mp *rewrite.Mapper) (*rew
 	if j, ok := rewrite.InProgressAt(dir); ok {
 		return nil, nil, &exitErr{code: exitError, err: fmt.Errorf("%s: an earlier rewrite was interrupted: run 'sparkckpt rewrite --resume %s' to complete it or '--undo %s' to roll it back", root, j, j)}
 	}
-	p, err := rewrite.NewPlanAt(dir, mp, rewrite.Options{})
+	ro := rewrite.Options{SkipUndecodable: o.skipUndecodable, Force: o.force, FollowSymlinks: o.followSymlinks}
+	p, err := rewrite.NewPlanAt(dir, mp, ro)
 	if err != nil {
 		return nil, nil, &exitErr{code: exitError, err: err}
 	}
 	p.Root = root // as the user named it
-	return p, p.Refusal(rewrite.Options{SkipUndecodable: o.skipUndecodable, Force: o.force}), nil
+	return p, p.Refusal(ro), nil
 }
 
 // backup is where Apply keeps the journal and originals of dir: under
@@ -228,16 +248,21 @@ type rewriteResult struct {
 }
 
 func renderRewrite(p *printer, r *rewriteResult, apply bool, refusal error) {
+	renderSymlinks(p, r.Symlinks)
 	for _, f := range r.Files {
+		name := f.Path
+		if f.Link != "" {
+			name = f.Link + " -> " + f.Path
+		}
 		if f.Kind == rewrite.KindCRC {
-			p.printf("%s %s\n", p.bold(f.Path), p.dim("(.crc sidecar of "+f.Of+", regenerated)"))
+			p.printf("%s %s\n", p.bold(name), p.dim("(.crc sidecar of "+f.Of+", regenerated)"))
 			continue
 		}
 		extra := ""
 		if f.Codec != "" {
 			extra = " " + f.Codec
 		}
-		p.printf("%s %s\n", p.bold(f.Path), p.dim(fmt.Sprintf("(%s%s, %d -> %d bytes, %d change(s))", f.Kind, extra, f.OldSize, f.NewSize, len(f.Edits))))
+		p.printf("%s %s\n", p.bold(name), p.dim(fmt.Sprintf("(%s%s, %d -> %d bytes, %d change(s))", f.Kind, extra, f.OldSize, f.NewSize, len(f.Edits))))
 		for _, e := range f.Edits {
 			p.printf("  %s\n    %s %s\n    %s %s\n", p.dim(e.Location), p.bad("-"), e.Before, p.good("+"), e.After)
 		}
@@ -251,6 +276,12 @@ func renderRewrite(p *printer, r *rewriteResult, apply bool, refusal error) {
 	for _, u := range r.Inconsistent {
 		p.printf("%s %s\n", p.warn("inconsistent"), u.File+": "+u.Error)
 	}
+	for _, u := range r.NotFollowed {
+		p.printf("%s %s\n", p.bad("not followed"), u.Error)
+	}
+	for _, u := range r.Outside {
+		p.printf("%s %s\n", p.bad("outside"), u.Error)
+	}
 	data := 0
 	for _, f := range r.Files {
 		if f.Kind != rewrite.KindCRC {
@@ -259,10 +290,10 @@ func renderRewrite(p *printer, r *rewriteResult, apply bool, refusal error) {
 	}
 	summary := fmt.Sprintf("%d change(s) in %d file(s) (+%d .crc sidecar(s)), %d file(s) unchanged", r.Edits, data, len(r.Files)-data, r.Unchanged)
 	switch {
-	case len(r.Files) == 0:
-		p.printf("\nnothing to rewrite: no string matches the mappings (%d file(s) read)\n", r.Unchanged)
 	case refusal != nil:
 		p.printf("\n%s; %s\n", summary, p.bad("refused, nothing written"))
+	case len(r.Files) == 0:
+		p.printf("\nnothing to rewrite: no string matches the mappings (%d file(s) read)\n", r.Unchanged)
 	case r.Applied:
 		p.printf("\n%s; %s\njournal: %s (undo with 'sparkckpt rewrite --undo %s')\n", summary, p.good("applied"), r.Journal, r.Journal)
 	default:
@@ -270,20 +301,42 @@ func renderRewrite(p *printer, r *rewriteResult, apply bool, refusal error) {
 	}
 }
 
+// renderSymlinks prints one line per symbolic link met (rewrite, cp).
+func renderSymlinks(p *printer, links []store.Link) {
+	for _, l := range links {
+		label := p.dim("symlink")
+		if l.Kind != store.LinkInside {
+			label = p.warn("symlink")
+		}
+		p.printf("%s %s\n", label, l.String())
+	}
+	if len(links) > 0 {
+		p.printf("\n")
+	}
+}
+
 // crashHooks lets the crash test kill the process with SIGKILL right
-// after a given durable step: SPARKCKPT_TEST_KILL_AT_STEP=N. It exists
-// only so tests can prove that an interrupted rewrite loses nothing.
+// after a given durable step: SPARKCKPT_TEST_KILL_AT_STEP=N, and make
+// every backup a copy (as on another file system) with
+// SPARKCKPT_TEST_BACKUP_COPY=1. It exists only so tests can prove that an
+// interrupted rewrite loses nothing.
 func crashHooks() *rewrite.Hooks {
 	n, err := strconv.Atoi(os.Getenv("SPARKCKPT_TEST_KILL_AT_STEP"))
-	if err != nil || n <= 0 {
+	copyBackups := os.Getenv("SPARKCKPT_TEST_BACKUP_COPY") == "1"
+	if (err != nil || n <= 0) && !copyBackups {
 		return nil
 	}
+	h := &rewrite.Hooks{CopyBackups: copyBackups}
+	if err != nil || n <= 0 {
+		return h
+	}
 	count := 0
-	return &rewrite.Hooks{Step: func(string) {
+	h.Step = func(string) {
 		count++
 		if count == n {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {}
 		}
-	}}
+	}
+	return h
 }

@@ -162,7 +162,10 @@ func TestRewriteOnHDFS(t *testing.T) {
 // HDFS with SIGKILL after every durable step (and at random times), then
 // completes it with --resume or rolls it back with --undo: right after
 // the kill every file is entirely the original or entirely the new
-// version, and afterwards the directory is exactly one of the two.
+// version, and afterwards the directory is exactly one of the two; a
+// resumed rewrite still undoes to the originals (a kill while the backups
+// were being copied must not let --resume replace unsaved files), with
+// the backups on HDFS and on the local disk (another store).
 func TestRewriteCrashHDFS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test builds and kills a real process")
@@ -181,17 +184,19 @@ func TestRewriteCrashHDFS(t *testing.T) {
 		require.Equal(t, 0, code, "%s%s", out, errs)
 		want := withoutSidecars(tree.Snapshot(t, ref))
 
+		bakDir := func(work string) string { return work + ".bak" } // on HDFS, beside the checkpoint
 		attempt := func(name string, kill func(*exec.Cmd), resume bool) {
 			runs++
 			work := to + "/crash/" + c.name + "-" + strconv.Itoa(runs)
+			bak := bakDir(work)
 			code, _, errs := runCLI("cp", src, work)
 			require.Equal(t, 0, code, errs)
-			cmd := exec.Command(bin, "rewrite", work, "--from", c.from, "--to", to, "--apply", "--backup-dir", work+".bak")
+			cmd := exec.Command(bin, "rewrite", work, "--from", c.from, "--to", to, "--apply", "--backup-dir", bak)
 			kill(cmd)
 			for rel, b := range withoutLeftovers(snapshotURI(t, work)) {
 				assert.True(t, bytes.Equal(b, orig[rel]) || bytes.Equal(b, want[rel]), "%s: %s is neither original nor rewritten", name, rel)
 			}
-			jpath := work + ".bak/" + rewrite.JournalName
+			jpath := bak + "/" + rewrite.JournalName
 			st := newStores(context.Background(), os.Getenv, 0)
 			jp, err := st.place(jpath)
 			require.NoError(t, err)
@@ -210,9 +215,18 @@ func TestRewriteCrashHDFS(t *testing.T) {
 			require.NoError(t, err, "%s: %s", name, out)
 			assert.Empty(t, tree.Diff(expect, snapshotURI(t, work)), "%s: after %s", name, flag)
 			assert.Len(t, snapshotURI(t, work), len(expect), "%s: after %s: leftovers", name, flag)
+			if resume { // the backups (copies on HDFS) hold every original: --undo restores them all
+				out, err := exec.Command(bin, "rewrite", "--undo", jpath).CombinedOutput()
+				require.NoError(t, err, "%s: undo after resume: %s", name, out)
+				assert.Empty(t, tree.Diff(orig, snapshotURI(t, work)), "%s: undo after resume", name)
+			}
 		}
 		killEverywhere(t, c.name+" ", attempt, rng, 4, 60*time.Millisecond)
+		// The backups on another store (the local disk): copies again.
+		local := t.TempDir()
+		bakDir = func(work string) string { return filepath.Join(local, path.Base(work)+".bak") }
+		killEverywhere(t, c.name+" local backups ", attempt, rng, 2, 60*time.Millisecond)
 	}
 	t.Logf("%d interrupted rewrites on HDFS, all completed or rolled back", runs)
-	assert.GreaterOrEqual(t, runs, 20)
+	assert.GreaterOrEqual(t, runs, 40)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 
 	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/spf13/cobra"
@@ -51,6 +52,11 @@ Exit status: 0 ok, 1 findings, 2 usage error or unreadable input.`
 type globalOptions struct {
 	json            bool
 	maxDecompressed byteSize
+	s3Endpoint      string
+	// cpuProfile, if set, names a file for a pprof CPU profile of the
+	// command (hidden flag, for measuring: see README "Measuring").
+	cpuProfile  string
+	stopProfile func()
 }
 
 // addLimitFlags adds the flags that bound what reading one file may
@@ -81,7 +87,21 @@ func (g *globalOptions) limits() decode.Limits {
 	return decode.Limits{MaxDecompressed: int64(g.maxDecompressed), MaxTree: 2 * int64(g.maxDecompressed)}
 }
 
-func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
+// getenv is os.Getenv, with --s3-endpoint as AWS_ENDPOINT_URL_S3.
+func (g *globalOptions) getenv(key string) string {
+	if key == "AWS_ENDPOINT_URL_S3" && g.s3Endpoint != "" {
+		return g.s3Endpoint
+	}
+	return os.Getenv(key)
+}
+
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	root, _ := newRoot(stdin, stdout, stderr)
+	return root
+}
+
+// newRoot builds the command tree and returns it with its shared options.
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
 	g := &globalOptions{maxDecompressed: decode.DefaultMaxDecompressed}
 	root := &cobra.Command{
 		Use:           "sparkckpt",
@@ -90,11 +110,25 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentPreRun = func(*cobra.Command, []string) { g.setMemoryLimit(getenv) }
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON instead of text")
+	root.PersistentFlags().StringVar(&g.s3Endpoint, "s3-endpoint", "", "S3-compatible endpoint for s3://, s3a:// and s3n:// paths, http(s)://HOST[:PORT], addressed path-style (default AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else AWS)")
+	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the command to `FILE`")
+	root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		g.setMemoryLimit(g.getenv)
+		if g.cpuProfile == "" {
+			return nil
+		}
+		stop, err := startCPUProfile(g.cpuProfile)
+		if err != nil {
+			return &exitErr{code: exitError, err: err}
+		}
+		g.stopProfile = stop
+		return nil
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitErr{code: exitError, err: usageError{err}}
 	})
@@ -108,7 +142,20 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 		newBrowseCmd(g),
 		newCpCmd(g),
 	)
-	return root
+	return root, g
+}
+
+// startCPUProfile starts a pprof CPU profile into file and returns its stop.
+func startCPUProfile(file string) (func(), error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // usageError marks errors in how sparkckpt was called.
@@ -119,12 +166,18 @@ func (u usageError) Unwrap() error { return u.error }
 // run executes sparkckpt with args and returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1)) // a command's limit ends with it
-	root := newRootCmd(stdin, stdout, stderr, os.Getenv)
+	root, g := newRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if g.stopProfile != nil {
+		g.stopProfile()
+	}
 	if err == nil {
 		return exitOK
 	}
+	// Errors name files and quote what they hold: escaped like all
+	// human output (escape.go).
+	stderr = &safeWriter{w: stderr}
 	var ee *exitErr
 	if errors.As(err, &ee) {
 		if ee.err != nil {

@@ -847,6 +847,9 @@ func runStructuredCheck(cmd *cobra.Command, g *globalOptions, st *stores, in *in
 			return true, &exitErr{code: exitError, err: err}
 		}
 	}
+	if kind != pathMixed { // a mixed directory's links are reported once, by the DStream check
+		rep.Findings = check.AddFindings(rep.Findings, &rep.Counts, &rep.OK, check.SymlinkFindings(checkSymlinks(in)))
+	}
 	ok := rep.OK
 	var drep *check.Report
 	if kind == pathMixed {

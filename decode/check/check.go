@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,13 +56,36 @@ type Finding struct {
 	// (Checkpoint.graph.outputStreams.array[0]...), a WAL record
 	// ("record@821 event[0]..."), or a byte offset.
 	Location string `json:"location,omitempty"`
-	// Fix suggests what to do, often a ready sparkckpt command line.
+	// Fix says what to do, in prose.
 	Fix string `json:"fix,omitempty"`
+	// Command is the command that carries out (or, for a rewrite, previews
+	// as a dry run) the fix, as an argument vector, where one exists.
+	Command []string `json:"command,omitempty"`
+	// Shell is Command as one POSIX shell line, each argument quoted
+	// where it needs it.
+	Shell string `json:"shell,omitempty"`
 	// Count is, for a finding that groups several places, how many.
 	Count int `json:"count,omitempty"`
 	// Places lists every place of a grouped finding; File and Location
 	// are the first.
 	Places []Place `json:"places,omitempty"`
+}
+
+// WithCommand returns f with Command set to argv and Shell to its quoted
+// shell line.
+func (f Finding) WithCommand(argv ...string) Finding {
+	f.Command, f.Shell = argv, ShellLine(argv)
+	return f
+}
+
+// ShellLine joins argv into one POSIX shell line, quoting each argument
+// where it needs it (ShellQuote).
+func ShellLine(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = ShellQuote(a)
+	}
+	return strings.Join(q, " ")
 }
 
 // Place is one occurrence of a grouped finding.
@@ -151,6 +175,10 @@ type Options struct {
 	// Path names the checked directory in fixes ("sparkckpt rewrite PATH
 	// ..."); Dir sets it to its argument when empty.
 	Path string
+	// Symlinks are the symbolic links below the directory, one finding
+	// each (SymlinkFindings). The caller lists them: fsys is expected to
+	// follow only those inside the directory (store.Confine).
+	Symlinks []Symlink
 	// Limits bound what decoding one file may cost; a checkpoint file
 	// that decompresses to more than Limits.MaxDecompressed is unreadable.
 	Limits decode.Limits
@@ -162,7 +190,9 @@ var ErrNotCheckpointDir = errors.New("not a DStream checkpoint directory")
 
 // Dir checks the checkpoint directory dir on the local filesystem. Local
 // file: URIs outside dir are checked against the root filesystem unless
-// opts.Local is set.
+// opts.Local is set. It reads dir through os.DirFS, which follows every
+// symbolic link; the command reads through store.Confine instead and
+// passes the links in Options.Symlinks.
 func Dir(ctx context.Context, dir string, opts Options) (*Report, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -210,6 +240,9 @@ func FS(ctx context.Context, fsys fs.FS, opts Options) (*Report, error) {
 	c.checkForeign()
 	if opts.Probe {
 		c.probe()
+	}
+	for _, f := range SymlinkFindings(opts.Symlinks) {
+		c.add(f)
 	}
 	c.finish()
 	return c.rep, nil
@@ -262,6 +295,9 @@ func (c *checker) list() error {
 	sort.Strings(c.order)
 	c.cands = dstream.Candidates(c.order)
 	if len(c.cands) == 0 && !c.dirs["receivedBlockMetadata"] {
+		if c.names[IncompleteCopyName] {
+			return fmt.Errorf("%s is an incomplete copy ('sparkckpt cp' was interrupted before it wrote the checkpoint files; copy it again): %w", c.opts.Path, ErrNotCheckpointDir)
+		}
 		if c.dirs["offsets"] || c.names["metadata"] {
 			return fmt.Errorf("%s looks like a Structured Streaming checkpoint (offsets/, metadata), which check does not handle yet: %w", c.opts.Path, ErrNotCheckpointDir)
 		}

@@ -176,7 +176,9 @@ func TestRealTreesRelocated(t *testing.T) {
 			assert.False(t, old.OK)
 			f := find(t, old, "foreign-authority")
 			assert.Equal(t, check.Error, f.Severity)
-			assert.Contains(t, f.Fix, "sparkckpt rewrite "+dir+" --from hdfs://new-nn:8020 --to hdfs://old-nn:8020")
+			assert.Equal(t, []string{"sparkckpt", "rewrite", dir, "--from", "hdfs://new-nn:8020", "--to", "hdfs://old-nn:8020"}, f.Command)
+			assert.Equal(t, "sparkckpt rewrite "+check.ShellQuote(dir)+" --from hdfs://new-nn:8020 --to hdfs://old-nn:8020", f.Shell)
+			assert.NotContains(t, f.Fix, "--from", "fix is prose")
 		})
 	}
 }
@@ -456,7 +458,8 @@ func TestBroken(t *testing.T) {
 					if f.Code == "foreign-authority" {
 						role := strings.Fields(strings.TrimLeft(f.Message, "0123456789 "))[0]
 						roles[role] = f.Severity
-						assert.Equal(t, "sparkckpt rewrite "+rep.Dir+" --from hdfs://namenode.example.com:8020 --to hdfs://new-nn:8020", f.Fix)
+						assert.Equal(t, []string{"sparkckpt", "rewrite", rep.Dir, "--from", "hdfs://namenode.example.com:8020", "--to", "hdfs://new-nn:8020"}, f.Command)
+						assert.Equal(t, "move the references onto hdfs://new-nn:8020 (the command is a dry run of the rewrite; add --apply to write)", f.Fix)
 					}
 				}
 				assert.Equal(t, map[string]check.Severity{"checkpointDir": check.Error, "rdd-checkpoint": check.Error, "input-file": check.Error,
@@ -474,7 +477,7 @@ func TestBroken(t *testing.T) {
 			want: []string{"error foreign-authority", "error foreign-authority", "info not-checked", "info wal-uncleaned-batches", "warning foreign-authority", "warning pending-batch-not-in-wal"},
 			check: func(t *testing.T, rep *check.Report) {
 				// input files and the event log dir are outside /user/spark
-				assert.Contains(t, findRole(t, rep, "input-file").Fix, "--from hdfs://namenode.example.com:8020/data/incoming --to hdfs://namenode.example.com:8020/user/spark")
+				assert.Contains(t, findRole(t, rep, "input-file").Shell, "--from hdfs://namenode.example.com:8020/data/incoming --to hdfs://namenode.example.com:8020/user/spark")
 			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -195,6 +195,9 @@ func (c *checker) reportSkipped(chosen *dstream.Candidate, skipped []dstream.Ski
 	byCodec := map[codec.Kind][]dstream.Skipped{}
 	var kinds []codec.Kind
 	for _, s := range skipped {
+		if c.outsideLink(s.Name) {
+			continue // Spark reads it; not followed here: symlink-outside says so
+		}
 		var u *unreadable
 		if !errors.As(s.Err, &u) {
 			u = &unreadable{kind: "decode", err: s.Err}
@@ -244,7 +247,7 @@ func (c *checker) reportSkipped(chosen *dstream.Candidate, skipped []dstream.Ski
 		f := Finding{Severity: sev, Code: "codec-mismatch", File: group[0].Name,
 			Message: fmt.Sprintf("%s compressed with %s, but Spark reads with %s (%s) and fails with %s; %s",
 				names, k, readWith, c.codecSource(), sparkCodecError(mustKind(readWith)), what),
-			Fix: fmt.Sprintf("restart the application with --conf spark.io.compression.codec=%s (and check with: sparkckpt check %s --codec %s)", k, ShellQuote(c.opts.Path), k)}
+			Fix: fmt.Sprintf("restart the application with --conf spark.io.compression.codec=%s (the command checks what Spark then reads)", k)}.WithCommand("sparkckpt", "check", c.opts.Path, "--codec", k.String())
 		if len(group) > 1 {
 			f.Count, f.Places = len(group), places
 		}
@@ -270,8 +273,18 @@ func mustKind(name string) codec.Kind {
 	return k
 }
 
+// IncompleteCopyName is the marker 'sparkckpt cp' writes first into a
+// destination it cannot create atomically (an object store: S3) and
+// removes last: while it exists, the directory is an incomplete copy.
+const IncompleteCopyName = ".sparkckpt-cp-incomplete"
+
 // checkLeftovers reports files Spark left behind or ignores.
 func (c *checker) checkLeftovers() {
+	if c.names[IncompleteCopyName] {
+		c.add(Finding{Severity: Error, Code: "incomplete-copy", File: IncompleteCopyName,
+			Message: "this directory is an incomplete copy: 'sparkckpt cp' was interrupted while writing it (files may be missing or old)",
+			Fix:     "copy it again with 'sparkckpt cp' (which replaces an incomplete copy), or delete it"})
+	}
 	if c.names["temp"] {
 		c.add(Finding{Severity: Warning, Code: "temp-file", File: "temp",
 			Message: "temp is Spark's staging file for a checkpoint write that did not finish (the driver stopped while writing): the newest state may be missing; Spark ignores and overwrites it",

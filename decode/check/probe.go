@@ -147,7 +147,8 @@ func (c *checker) probe() {
 		if len(t.fs) > 0 {
 			f.Message = fmt.Sprintf("namenode %s (%s) does not answer from here (%s): on restart Spark fails with %s", t.addr, strings.Join(t.fs, "; "), p.Error, p.Exception)
 			if len(c.expects) > 0 {
-				f.Fix = "if that cluster is gone, move the references: " + c.rewriteFix(t.fsKey, nil)
+				f.Fix = "if that cluster is gone, move the references (the command is a dry run of the rewrite; add --apply to write)"
+				f = f.WithCommand(c.rewriteFix(t.fsKey, nil)...)
 			} else {
 				f.Fix = "check DNS and firewalls from the driver's network, or move the references with sparkckpt rewrite (see --expect-fs)"
 			}

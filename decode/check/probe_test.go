@@ -184,7 +184,8 @@ func TestProbeCheck(t *testing.T) {
 			f := rep.Findings[0]
 			assert.Contains(t, f.Message, "namenode "+closed)
 			assert.Contains(t, f.Message, "on restart Spark fails with java.net.ConnectException: Connection refused")
-			assert.Equal(t, "if that cluster is gone, move the references: sparkckpt rewrite "+dir+" --from hdfs://"+closed+" --to hdfs://"+closed, f.Fix)
+			assert.Equal(t, "if that cluster is gone, move the references (the command is a dry run of the rewrite; add --apply to write)", f.Fix)
+			assert.Equal(t, []string{"sparkckpt", "rewrite", dir, "--from", "hdfs://" + closed, "--to", "hdfs://" + closed}, f.Command)
 		}
 	}
 }

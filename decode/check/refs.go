@@ -339,7 +339,7 @@ func (c *checker) checkForeign() {
 		}
 		c.add(Finding{Severity: Info, Code: "fs-not-checked", File: c.usedName,
 			Message: "filesystems referenced: " + strings.Join(parts, "; ") + "; pass --expect-fs with the new cluster's default filesystem to check them",
-			Fix:     fmt.Sprintf("sparkckpt check %s --expect-fs hdfs://NEW-NAMENODE:8020", ShellQuote(c.opts.Path))})
+			Fix:     "check again with --expect-fs naming the new cluster's default filesystem (e.g. --expect-fs hdfs://NEW-NAMENODE:8020)"})
 		return
 	}
 	type group struct {
@@ -421,9 +421,20 @@ func (c *checker) checkForeign() {
 		case sev == Error:
 			msg += " (java.net.UnknownHostException, NoRouteToHostException or ConnectException once that cluster is gone; while it is up Spark silently uses it)"
 		}
+		cmd := c.rewriteFix(first.place, paths)
+		fix := "move the references onto " + expected + " (the command is a dry run of the rewrite; add --apply to write)"
+		for _, e := range c.expects {
+			if emrOnly(first.place, e) {
+				bucket := e.scheme + "://" + e.authority
+				msg = fmt.Sprintf("%s: the same bucket as %s, but s3:// is EMRFS, which only EMR resolves: off EMR Hadoop has no FileSystem for scheme \"s3\" (org.apache.hadoop.fs.UnsupportedFileSystemException) and %s", what, bucket, roleConsequence(g.role, keys, sev))
+				fix = "map s3:// onto " + bucket + " (the command is a dry run of the rewrite; add --apply to write)"
+				cmd = []string{"sparkckpt", "rewrite", c.opts.Path, "--map", "s3://" + first.place.authority + "=" + bucket}
+				break
+			}
+		}
 		f := Finding{Severity: sev, Code: "foreign-authority", File: first.file, Location: first.location,
 			Message: msg,
-			Fix:     c.rewriteFix(first.place, paths)}
+			Fix:     fix}.WithCommand(cmd...)
 		if len(g.refs) > 1 {
 			f.Count, f.Places = len(g.refs), places
 		}
@@ -431,9 +442,9 @@ func (c *checker) checkForeign() {
 	}
 }
 
-// rewriteFix suggests the rewrite that moves references on p's
+// rewriteFix is the rewrite command (argv) that moves references on p's
 // filesystem, at the given paths, onto the first expected filesystem.
-func (c *checker) rewriteFix(p place, paths []string) string {
+func (c *checker) rewriteFix(p place, paths []string) []string {
 	to := c.expects[0]
 	prefix := commonDir(paths)
 	from := p.key()
@@ -450,7 +461,7 @@ func (c *checker) rewriteFix(p place, paths []string) string {
 	default:
 		target = to.key()
 	}
-	return fmt.Sprintf("sparkckpt rewrite %s --from %s --to %s", ShellQuote(c.opts.Path), ShellQuote(from), ShellQuote(target))
+	return []string{"sparkckpt", "rewrite", c.opts.Path, "--from", from, "--to", target}
 }
 
 // commonDir is the longest common directory of slash paths (a single path is its own).

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -92,7 +93,9 @@ func TestRewriteFix(t *testing.T) {
 		require.NoError(t, err)
 		p, _ := parsePlace(uri)
 		c := &checker{expects: []place{e}, opts: Options{Path: "/restore/my ckpt"}}
-		return c.rewriteFix(p, paths)
+		argv := c.rewriteFix(p, paths)
+		assert.Equal(t, []string{"sparkckpt", "rewrite", "/restore/my ckpt", "--from"}, argv[:4])
+		return ShellLine(argv)
 	}
 	assert.Equal(t, "sparkckpt rewrite '/restore/my ckpt' --from hdfs://old:8020 --to hdfs://new:8020",
 		fix("hdfs://new:8020/", "hdfs://old:8020/user/x", "/user/x"))
@@ -110,4 +113,62 @@ func TestCommonDir(t *testing.T) {
 	assert.Equal(t, "/a", commonDir([]string{"/a/bc", "/a/bd"}))
 	assert.Equal(t, "", commonDir([]string{"/x", "/y"}))
 	assert.Equal(t, "", commonDir(nil))
+}
+
+// TestValidateURI: the prefixes a rewrite takes are URIs Spark and Hadoop
+// accept; everything else is refused with the reason.
+func TestValidateURI(t *testing.T) {
+	for _, tc := range []struct{ uri, err string }{
+		{"hdfs://namenode:8020", ""},
+		{"hdfs://nn.example.com:8020/user/spark/ckpt", ""},
+		{"hdfs://ip-172-31-45-105.ec2.internal:8020", ""},
+		{"hdfs://10.0.0.1:9000", ""},
+		{"hdfs://[::1]:8020/x", ""},
+		{"hdfs://nameservice1", ""},
+		{"hdfs:///user/x", ""},
+		{"s3a://my-bucket/prefix", ""},
+		{"s3a://my_bucket", ""},
+		{"file:/data/ckpt", ""},
+		{"file:///data/my dir", ""},
+		{"file://localhost/x", ""},
+		{"viewfs://cluster/", ""},
+		{"abfss://c@acct.dfs.core.windows.net/x", ""},
+		{"hdfs://nn:8020/a%20b", ""},
+		{"", "empty URI"},
+		{"not a uri", "is not a URI"},
+		{"/just/a/path", "is not a URI"},
+		{"1hdfs://nn", "is not a URI"},
+		{"hdfs:", "no path or authority"},
+		{"nn:8020", `the path after the scheme must start with "/"`},
+		{"hdfs://nn:99999", "port 99999 is out of range: expected 1 to 65535"},
+		{"hdfs://nn:0", "port 0 is out of range"},
+		{"hdfs://nn:80a", `port "80a" is not a number`},
+		{"hdfs://nn:", "has a ':' but no port"},
+		{"hdfs://:8020", "no host before the port"},
+		{"hdfs://new nn:8020", `holds ' '`},
+		{" hdfs://nn:8020", "white space"},
+		{"hdfs://nn:8020 ", "white space"},
+		{"hdfs://nn\x1b]52;c;eA==\x07:8020", "control character U+001B"},
+		{"hdfs://nn:8020/x\ny", "control character U+000A"},
+		{"hdfs://nn:8020/x\u009b", "control character U+009B"},
+		{"hdfs://name_node:8020", `holds '_'`},
+		{"hdfs://-nn:8020", "starting or ending with '-'"},
+		{"hdfs://nn..x:8020", "empty label"},
+		{"hdfs://[::1:8020", "no closing ]"},
+		{"hdfs://[zz]:8020", "is not an IPv6 address"},
+		{"hdfs://nn:8020/a%zz", "is not a %XX escape"},
+		{"hdfs://nn:8020/a%2", "is not a %XX escape"},
+		{"hdfs://us er@nn:8020", "user info"},
+	} {
+		err := ValidateURI(tc.uri)
+		if tc.err == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tc.uri, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%q: error %v, want one saying %q", tc.uri, err, tc.err)
+		}
+	}
 }

@@ -100,7 +100,7 @@ func finalError(err error) error {
 				out.Name = DecodeMUTF8(e.raw)
 			}
 		}
-		pe.e.Path = path.String()
+		pe.e.Path = path.brief()
 	}
 	return pe.e
 }

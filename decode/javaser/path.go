@@ -61,6 +61,41 @@ func (p Path) String() string {
 	return b.String()
 }
 
+// What an error's object path keeps: a path nested deeper than
+// errPathHead+errPathTail+1 elements shows its first errPathHead and last
+// errPathTail elements and the count of those between; a name longer than
+// errPathName runes is cut.
+const (
+	errPathHead = 4
+	errPathTail = 4
+	errPathName = 80
+)
+
+// brief renders p for an error message, at a readable length however
+// deep the input nests: "Checkpoint.graph[0]{1}…(4087 more)…[0][0][0][0]".
+func (p Path) brief() string {
+	if len(p) <= errPathHead+errPathTail+1 {
+		return clipNames(p).String()
+	}
+	return clipNames(p[:errPathHead]).String() +
+		"…(" + strconv.Itoa(len(p)-errPathHead-errPathTail) + " more)…" +
+		clipNames(p[len(p)-errPathTail:]).String()
+}
+
+// clipNames returns p with every name longer than errPathName runes cut.
+func clipNames(p Path) Path {
+	out := p
+	for i, e := range p {
+		if r := []rune(e.Name); len(r) > errPathName {
+			if &out[0] == &p[0] {
+				out = append(Path(nil), p...)
+			}
+			out[i].Name = string(r[:errPathName]) + "…"
+		}
+	}
+	return out
+}
+
 // simpleName returns the part of a Java class name after the last '.'.
 func simpleName(name string) string {
 	if i := strings.LastIndexByte(name, '.'); i >= 0 && i+1 < len(name) {

@@ -105,6 +105,7 @@ type StateVerdict struct {
 //	state-codec-mismatch       error            a state file is compressed with another codec than the one Spark reads with
 //	state-trailing-bytes       info             bytes after a state file's end marker (Spark ignores them)
 //	sst-missing                error            a RocksDB zip names an SST/log file that is missing or has another size
+//	zip-entry-unsafe           error            a RocksDB zip entry named like a path out of the unzip directory (../x, /x, ..\x)
 //	schema-unreadable          error            a state schema file does not parse (the schema check fails the query)
 //	operator-metadata-unreadable error          operator metadata does not parse
 //	state-not-checked          info             a store whose provider sparkckpt does not know
@@ -158,7 +159,7 @@ func Check(fsys fs.FS, opts CheckOptions) (*CheckReport, error) {
 	for _, n := range c.Nested {
 		k.add(check.Finding{Severity: check.Info, Code: "nested-checkpoint", File: n + "/",
 			Message: fmt.Sprintf("%s/ is the checkpoint of another query (it has offsets/); it is not part of this one and was not checked", n),
-			Fix:     "sparkckpt check " + check.ShellQuote(check.JoinPath(opts.Path, n))})
+			Fix:     "check it on its own"}.WithCommand("sparkckpt", "check", check.JoinPath(opts.Path, n)))
 	}
 	k.checkForeign()
 	k.finish()
@@ -784,8 +785,11 @@ func (k *checker) checkState() {
 					k.add(check.Finding{Severity: check.Info, Code: "state-trailing-bytes", File: f,
 						Message: fmt.Sprintf("%d byte(s) follow the end marker; Spark stops reading at the marker", t.trailing)})
 				}
-				if t.zip != nil && !k.checkZipFiles(st, f, t.zip) {
-					ok = false
+				if t.zip != nil {
+					k.checkZipNames(f, t.zip)
+					if !k.checkZipFiles(st, f, t.zip) {
+						ok = false
+					}
 				}
 			}
 		}
@@ -829,6 +833,44 @@ func (k *checker) stateUnreadable(st StoreState, f, kind string, t *stateTask, w
 }
 
 var errCodecMismatch = errors.New("codec mismatch")
+
+// checkZipNames reports the entries of a RocksDB zip whose names would
+// land outside the directory Spark unzips it into (Zip Slip), or that are
+// no plain file name.
+func (k *checker) checkZipNames(zipName string, z *RocksDBZip) {
+	for _, e := range z.Entries {
+		why := UnsafeZipName(e.Name)
+		if why == "" {
+			continue
+		}
+		k.add(check.Finding{Severity: check.Error, Code: "zip-entry-unsafe", File: zipName, Location: e.Name,
+			Message: fmt.Sprintf("%s has an entry named %q, which %s: unzipping it on restart writes outside the state store's local directory", path.Base(zipName), e.Name, why),
+			Fix:     "restore the zip from a backup; do not restart from a checkpoint whose archives were crafted"})
+	}
+}
+
+// UnsafeZipName says why an entry name of a RocksDB checkpoint zip is
+// unsafe to unzip ("" if it is safe): Spark writes only plain file names
+// (CURRENT, MANIFEST-*, OPTIONS-*, metadata), never a path.
+func UnsafeZipName(name string) string {
+	switch {
+	case name == "":
+		return "is empty"
+	case strings.HasPrefix(name, "/") || strings.HasPrefix(name, `\`):
+		return "is an absolute path"
+	case len(name) >= 2 && name[1] == ':' && (name[0]|0x20 >= 'a' && name[0]|0x20 <= 'z'):
+		return "starts with a drive letter"
+	}
+	for _, el := range strings.FieldsFunc(name, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if el == ".." {
+			return "climbs out of the directory with \"..\""
+		}
+	}
+	if strings.IndexFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		return "holds control characters"
+	}
+	return ""
+}
 
 // checkZipFiles checks that a RocksDB zip's SST and log files exist with
 // the sizes it records (§4.2).
@@ -1152,7 +1194,7 @@ func (k *checker) checkForeign() {
 		from := commonPrefix(g.places)
 		k.add(check.Finding{Severity: sev, Code: "foreign-authority", File: first.File, Location: first.Location, Count: len(g.places), Places: g.places,
 			Message: fmt.Sprintf("%d %s URI(s) on %s, which is not among --expect-fs (%s)", len(g.places), g.role, g.key, meaning),
-			Fix:     fmt.Sprintf("sparkckpt rewrite %s --from %s --to %s", check.ShellQuote(k.opts.Path), check.ShellQuote(from), check.ShellQuote(k.opts.ExpectFS[0]))})
+			Fix:     "move them onto " + k.opts.ExpectFS[0] + " (the command is a dry run of the rewrite; add --apply to write)"}.WithCommand("sparkckpt", "rewrite", k.opts.Path, "--from", from, "--to", k.opts.ExpectFS[0]))
 	}
 }
 

@@ -1,7 +1,10 @@
 package structured_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"os"
+	"path"
 	"path/filepath"
 	"testing"
 
@@ -318,4 +321,64 @@ func TestCheckCRCSidecars(t *testing.T) {
 	r, err = structured.Check(os.DirFS(dir), structured.CheckOptions{})
 	require.NoError(t, err)
 	assert.True(t, r.OK, "%+v", r.Findings)
+}
+
+// addZipEntries rewrites the zip rel of dir with its entries plus empty
+// entries named names (and drops its .crc sidecar).
+func addZipEntries(t *testing.T, dir, rel string, names ...string) {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(read(t, dir, rel)), int64(len(read(t, dir, rel))))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		require.NoError(t, zw.Copy(f))
+	}
+	for _, n := range names {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: n, Method: zip.Deflate})
+		require.NoError(t, err)
+		_, err = w.Write([]byte("x"))
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	write(t, dir, rel, out.Bytes())
+	remove(t, dir, path.Join(path.Dir(rel), "."+path.Base(rel)+".crc"))
+}
+
+// TestCheckZipEntryNames: entries of a RocksDB zip named like paths out
+// of the directory Spark unzips into are error findings (before, check
+// passed them), one per entry; the zip's real entries are not.
+func TestCheckZipEntryNames(t *testing.T) {
+	src := filepath.Join(real.Root(t), sparkRes+"checkpoint-version-4.0.0/rocksdb/agg")
+	dir := tree.Copy(t, src)
+	bad := []string{"../../../tmp/x", "/abs/x", `..\..\x`, `\abs\x`, "C:x", "OPTIONS-000007/../../y", "a\x1b]52;c;eA==\x07"}
+	addZipEntries(t, dir, "state/0/0/4.zip", bad...)
+	r, err := structured.Check(os.DirFS(dir), structured.CheckOptions{Path: "ckpt"})
+	require.NoError(t, err)
+	assert.False(t, r.OK)
+	fs := findingsOf(r, "zip-entry-unsafe")
+	var names []string
+	for _, f := range fs {
+		assert.Equal(t, check.Error, f.Severity)
+		assert.Equal(t, "state/0/0/4.zip", f.File)
+		assert.Contains(t, f.Message, "writes outside the state store's local directory")
+		names = append(names, f.Location)
+	}
+	assert.Equal(t, bad, names)
+
+	// The real zips have none.
+	r, err = structured.Check(os.DirFS(src), structured.CheckOptions{Path: "ckpt"})
+	require.NoError(t, err)
+	assert.Empty(t, findingsOf(r, "zip-entry-unsafe"))
+}
+
+func TestUnsafeZipName(t *testing.T) {
+	for name, want := range map[string]string{
+		"CURRENT": "", "MANIFEST-000005": "", "000004.log": "", "metadata": "", "a..b": "", "..x": "",
+		"": "is empty", "/etc/x": "is an absolute path", `\x`: "is an absolute path", "c:/x": "starts with a drive letter",
+		"../x": `climbs out of the directory with ".."`, `a\..\..\x`: `climbs out of the directory with ".."`, "..": `climbs out of the directory with ".."`,
+		"a\x00b": "holds control characters",
+	} {
+		assert.Equal(t, want, structured.UnsafeZipName(name), "%q", name)
+	}
 }

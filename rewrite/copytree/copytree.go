@@ -13,19 +13,40 @@
 //     SkipUndecodable, is copied unchanged and reported). RDD checkpoint
 //     data and receiver data logs are copied byte for byte.
 //   - Verified: every rewritten file is read back from the destination and
-//     compared (SHA-256) with what was written; with Options.Verify every
+//     compared (CRC32C) with what was written; with Options.Verify every
 //     file is. Before the destination appears, the copied tree is listed
 //     and compared with the source's, file by file and size by size.
 //   - Atomic: everything is written into a temporary directory beside the
 //     destination (.sparkckpt-tmp-cp-<name>-<random>, on the same file
-//     system), each file closed durably (fsync; on HDFS, every datanode
-//     acknowledgement and the namenode's complete), and the directory is
-//     renamed to the destination name last (rename(2) and fsync of the
+//     system), each file durable before the rename (on HDFS, every
+//     datanode acknowledgement and the namenode's complete on Close; on the
+//     local disk one syncfs(2) of the finished tree, store.BatchSyncer,
+//     instead of an fsync per file), and the directory is renamed to the
+//     destination name last (rename(2) and fsync of the
 //     parent; HDFS rename2, atomic in the namenode). The destination name
 //     therefore holds either nothing or the complete copy. An error or a
 //     cancelled context removes the temporary directory; a killed process
-//     leaves it, hidden, with a name that says what it is; the next copy
-//     to the same destination reports it (Report.Leftovers).
+//     leaves it, hidden, with a name that says what it is and an owner
+//     record inside (host, pid, time); the next copy to the same
+//     destination removes it once its owner is gone (a process no longer
+//     running on this host, or older than lock.StaleAge) and says so
+//     (Report.Removed), else reports it (Report.Leftovers).
+//   - Exclusive: the copy holds the destination's lock (package
+//     rewrite/lock, the lock 'rewrite --apply' takes) from before it looks
+//     at the destination until it has renamed it into place, so two copies
+//     to one destination never mix; the second fails with a
+//     *lock.HeldError naming the first.
+//   - Nothing of sparkckpt's own: temporary files and directories
+//     (store.TempPrefix) and lock files in the source are never copied
+//     (Report.Skipped).
+//   - On an object store (S3: store.PrefixDirs), a directory rename
+//     copies object by object and is not atomic, so the copy is written
+//     in place instead, behind a marker (decode/check.IncompleteCopyName)
+//     written first and removed last, with the checkpoint files Spark
+//     restarts from written after every other file: after a kill the
+//     destination is complete, or holds the marker (which 'sparkckpt
+//     check' reports as incomplete-copy), and the next copy to it
+//     replaces it and names it in Report.Replaced.
 //
 // # Checksum sidecars
 //
@@ -41,6 +62,19 @@
 // them (CRC32 per 512 bytes, decode/crcfile). Local to local, a sidecar
 // goes where the source had one: recomputed for a rewritten file (with the
 // source's bytes per checksum), else copied.
+//
+// # Symbolic links
+//
+// The source is read by package store's rule (store.Confine): a link
+// leading to a file or directory inside the source directory is copied
+// as what it leads to, under the link's name (HDFS has no links, and the
+// copy must stand alone); a link leading outside refuses the copy
+// ([ErrSymlinkOutside]) unless Options.FollowSymlinks, which copies what
+// it leads to; broken links, loops and directory links back to a
+// directory already on the way are not copied. Every link is listed in
+// Report.Symlinks with what was done. The destination is written only
+// inside its temporary directory, which holds no links.
+
 package copytree
 
 import (
@@ -61,9 +95,11 @@ import (
 	"time"
 
 	"github.com/sparkckpt/sparkckpt/decode"
+	"github.com/sparkckpt/sparkckpt/decode/check"
 	"github.com/sparkckpt/sparkckpt/decode/crcfile"
 	"github.com/sparkckpt/sparkckpt/decode/wal"
 	"github.com/sparkckpt/sparkckpt/rewrite"
+	"github.com/sparkckpt/sparkckpt/rewrite/lock"
 	"github.com/sparkckpt/sparkckpt/store"
 )
 
@@ -87,7 +123,19 @@ type Options struct {
 	// Step, if set, is called (never concurrently) after every durable
 	// step: "mkdir", "file REL", "verify", "rename". For crash tests.
 	Step func(step string)
+	// DestURI names the destination for people in errors (the lock's
+	// holder); dstDir if empty.
+	DestURI string
+	// FollowSymlinks copies what source links leading outside the source
+	// directory point to; without it such a copy is refused (see
+	// "Symbolic links" in the package doc).
+	FollowSymlinks bool
 }
+
+// OwnerName is the owner record in a copy's temporary directory (a
+// sparkckpt temporary itself, so it is never part of a copy); it is
+// removed just before the directory is renamed into place.
+const OwnerName = store.TempPrefix + "owner"
 
 // Progress is the state of a copy.
 type Progress struct {
@@ -115,8 +163,26 @@ type Report struct {
 	// Undecodable are files copied unchanged under SkipUndecodable.
 	Undecodable []Problem `json:"undecodable"`
 	// Leftovers are temporary directories of earlier interrupted copies
-	// to the same destination (safe to delete).
+	// to the same destination that were kept: their owner may be at work.
 	Leftovers []string `json:"leftovers"`
+	// Removed are temporary directories of earlier interrupted copies to
+	// the same destination that this copy removed, each with why.
+	Removed []Problem `json:"removed"`
+	// Skipped are sparkckpt temporaries and lock files in the source,
+	// not copied.
+	Skipped []string `json:"skipped"`
+	// TookOverLock is the owner of a stale destination lock this copy
+	// took over (a killed copy's), if any.
+	TookOverLock string `json:"tookOverLock,omitempty"`
+	// Symlinks are the symbolic links of the source, each with what the
+	// copy did with it.
+	Symlinks []Symlink `json:"symlinks"`
+	// Replaced are incomplete copies an interrupted copy to an object
+	// store left at the destination, removed and copied anew.
+	Replaced []string `json:"replaced,omitempty"`
+	// InPlace means the copy was written in place behind the
+	// incomplete-copy marker (an object store), not renamed into place.
+	InPlace bool `json:"inPlace,omitempty"`
 	// Verified counts files read back from the destination.
 	Verified int           `json:"verified"`
 	Duration time.Duration `json:"durationNs"`
@@ -128,10 +194,24 @@ type FileReport struct {
 	Kind    string         `json:"kind,omitempty"`
 	Size    int64          `json:"size"`
 	NewSize int64          `json:"newSize"`
-	SHA256  string         `json:"sha256"` // of the destination bytes
+	CRC32C  string         `json:"crc32c"`           // of the destination bytes (Castagnoli, hex)
+	SHA256  string         `json:"sha256,omitempty"` // of the destination bytes, for rewritten files
 	Edits   []rewrite.Edit `json:"edits,omitempty"`
 	Sidecar string         `json:"sidecar,omitempty"` // what happened to its .crc sidecar
 }
+
+// Symlink is a symbolic link of the source and what the copy did with it.
+type Symlink struct {
+	store.Link
+	// Copied is "file" or "dir" when the copy holds, at the link's name,
+	// the file or directory it leads to; "" when it was not copied
+	// (broken, a loop).
+	Copied string `json:"copied"`
+}
+
+// ErrSymlinkOutside means a source link leads outside the source
+// directory and Options.FollowSymlinks is not set.
+var ErrSymlinkOutside = errors.New("symbolic link(s) lead outside the source directory (copy what they point to with --follow-symlinks, or replace them by copies)")
 
 // Problem is a file and what is wrong with it.
 type Problem struct {
@@ -154,10 +234,14 @@ type copier struct {
 	ctx      context.Context
 	src, dst store.Store
 	srcDir   string
-	tmp      string
+	tmp      string // where files are written: the temporary directory, or the destination (direct)
+	direct   bool   // writing in place behind check.IncompleteCopyName (no atomic directory rename)
 	o        Options
 	dstSums  bool // the destination keeps sidecars
 	srcSums  bool
+
+	bufs  sync.Pool         // *[]byte copy buffers of copyBufSize, one per file in flight
+	batch store.BatchSyncer // the destination syncs the whole tree before the rename, or nil
 
 	mu       sync.Mutex // guards rep, prog, and serialises callbacks
 	rep      *Report
@@ -186,40 +270,99 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s: not a directory: cp copies a checkpoint directory", srcDir)
 	}
-	files, dirs, err := listTree(src, srcDir)
+	files, dirs, links, skipped, err := listSource(src, srcDir, o.FollowSymlinks)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkSource(files, o.Mapper); err != nil {
 		return nil, fmt.Errorf("%s: %w", srcDir, err)
 	}
-	if _, err := dst.Stat(dstDir); err == nil {
-		return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
+	direct := !store.RenamesDirsAtomically(dst)
 	parent := store.Dir(dstDir)
 	if err := dst.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
 	}
-	c := &copier{ctx: ctx, src: src, dst: dst, srcDir: srcDir, o: o,
-		dstSums: store.UsesChecksumSidecars(dst), srcSums: store.UsesChecksumSidecars(src),
-		rep:      &Report{Files: []FileReport{}, Sidecars: map[string]int{}, CRCMismatches: []Problem{}, Undecodable: []Problem{}, Leftovers: []string{}},
-		expected: map[string]int64{}}
-	c.rep.Leftovers, _ = leftovers(dst, dstDir)
-	if c.tmp, err = store.MkdirTemp(dst, parent, TempPrefix+path.Base(dstDir)+"-", 0o755); err != nil {
+	destURI := o.DestURI
+	if destURI == "" {
+		destURI = dstDir
+	}
+	l, err := lock.Acquire(dst, dstDir, destURI)
+	if err != nil {
 		return nil, err
+	}
+	defer l.Release()
+	// Under the lock: the destination may have appeared meanwhile.
+	var replaced []string
+	if _, err := dst.Stat(dstDir); err == nil {
+		if !direct || !incomplete(dst, dstDir) {
+			return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
+		}
+		// An earlier copy to this object store was interrupted: its
+		// marker says so. It is ours, and incomplete: copy again.
+		if err := store.RemoveAll(dst, dstDir); err != nil {
+			return nil, err
+		}
+		replaced = append(replaced, dstDir)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	c := &copier{ctx: ctx, src: src, dst: dst, srcDir: srcDir, o: o, direct: direct,
+		dstSums: store.UsesChecksumSidecars(dst), srcSums: store.UsesChecksumSidecars(src),
+		rep: &Report{Files: []FileReport{}, Sidecars: map[string]int{}, CRCMismatches: []Problem{}, Undecodable: []Problem{},
+			Leftovers: []string{}, Removed: []Problem{}, Skipped: skipped, Symlinks: links},
+		expected: map[string]int64{}}
+	c.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
+	if bs, ok := dst.(store.BatchSyncer); ok {
+		c.batch = bs
+	}
+	if l.TookOver != nil {
+		c.rep.TookOverLock = l.TookOver.String()
+	}
+	c.rep.Replaced, c.rep.InPlace = replaced, direct
+	var owner string
+	if direct {
+		// No atomic directory rename: write in place, behind a marker
+		// written first and removed last.
+		c.tmp = dstDir
+		if err := dst.MkdirAll(dstDir, 0o755); err != nil {
+			return nil, err
+		}
+		note := fmt.Sprintf("sparkckpt cp: incomplete copy of %s, started %s; copy again with 'sparkckpt cp' or delete this directory\n", srcDir, start.UTC().Format(time.RFC3339))
+		if err := store.WriteFileAtomic(dst, store.Join(dstDir, check.IncompleteCopyName), []byte(note), 0o644); err != nil {
+			store.RemoveAll(dst, dstDir)
+			return nil, err
+		}
+	} else {
+		c.rep.Leftovers, c.rep.Removed, _ = cleanLeftovers(dst, dstDir)
+		if c.tmp, err = store.MkdirTemp(dst, parent, TempPrefix+path.Base(dstDir)+"-", 0o755); err != nil {
+			return nil, err
+		}
+		owner = store.Join(c.tmp, OwnerName)
+		if err := writeOwner(dst, owner, l.Owner()); err != nil {
+			store.RemoveAll(dst, c.tmp)
+			return nil, err
+		}
 	}
 	if err := c.run(files, dirs); err != nil {
 		store.RemoveAll(dst, c.tmp)
 		return nil, err
 	}
-	if err := dst.Rename(c.tmp, dstDir); err != nil {
-		store.RemoveAll(dst, c.tmp)
-		if errors.Is(err, fs.ErrExist) {
-			return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
+	if direct {
+		if err := dst.Remove(store.Join(dstDir, check.IncompleteCopyName)); err != nil {
+			return nil, err
 		}
-		return nil, err
+	} else {
+		if err := dst.Remove(owner); err != nil {
+			store.RemoveAll(dst, c.tmp)
+			return nil, err
+		}
+		if err := dst.Rename(c.tmp, dstDir); err != nil {
+			store.RemoveAll(dst, c.tmp)
+			if errors.Is(err, fs.ErrExist) {
+				return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
+			}
+			return nil, err
+		}
 	}
 	c.step("rename")
 	c.rep.Duration = time.Since(start)
@@ -227,48 +370,163 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	return c.rep, nil
 }
 
+// incomplete reports whether dir holds the marker of an interrupted copy.
+func incomplete(s store.Store, dir string) bool {
+	_, err := s.Stat(store.Join(dir, check.IncompleteCopyName))
+	return err == nil
+}
+
 // within reports whether store name a is b or under it.
 func within(a, b string) bool {
 	return a == b || b == "." || strings.HasPrefix(a, b+"/")
 }
 
-// leftovers lists temporary directories of earlier copies to dstDir.
-func leftovers(dst store.Store, dstDir string) ([]string, error) {
+// writeOwner records who makes a temporary directory.
+func writeOwner(s store.Store, name string, o lock.Owner) error {
+	w, err := s.Create(name, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(o.Encode()); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// cleanLeftovers looks at the temporary directories of earlier copies to
+// dstDir (under dstDir's lock, so none is being written by a copy that
+// holds it): those whose owner is gone (package doc) are removed and
+// returned with why, the others are returned as kept.
+func cleanLeftovers(dst store.Store, dstDir string) (kept []string, removed []Problem, err error) {
+	kept, removed = []string{}, []Problem{}
 	ents, err := dst.ReadDir(store.Dir(dstDir))
 	if err != nil {
-		return nil, err
+		return kept, removed, err
 	}
-	out := []string{}
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), TempPrefix+path.Base(dstDir)+"-") {
-			out = append(out, store.Join(store.Dir(dstDir), e.Name()))
+		if !strings.HasPrefix(e.Name(), TempPrefix+path.Base(dstDir)+"-") {
+			continue
 		}
+		name := store.Join(store.Dir(dstDir), e.Name())
+		why := ""
+		if o, err := lock.Read(dst, store.Join(name, OwnerName)); err == nil {
+			if why = o.Stale(); why != "" {
+				why = fmt.Sprintf("left by %s: %s", o, why)
+			}
+		} else if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > lock.StaleAge {
+			why = fmt.Sprintf("no owner recorded, last changed %s", info.ModTime().UTC().Format(time.RFC3339))
+		}
+		if why == "" || !e.IsDir() {
+			kept = append(kept, name)
+			continue
+		}
+		if err := store.RemoveAll(dst, name); err != nil {
+			kept = append(kept, name)
+			continue
+		}
+		removed = append(removed, Problem{File: name, Error: why})
 	}
-	return out, nil
+	return kept, removed, nil
+}
+
+// ownName reports whether base is sparkckpt's own: a temporary or a lock
+// file, never part of a checkpoint.
+func ownName(base string) bool {
+	return store.IsTemp(base) || strings.HasSuffix(base, lock.Suffix) || strings.HasSuffix(base, lock.Suffix+".break")
 }
 
 // listTree lists the files (with their sidecars attached) and the
-// directories under dir, relative to it.
-func listTree(s store.Store, dir string) ([]*entry, []string, error) {
+// directories under dir, relative to it, and sparkckpt's own temporaries
+// and lock files, left out.
+func listTree(s store.Store, dir string) ([]*entry, []string, []string, error) {
+	files, dirs, _, skipped, err := walkTree(store.FS(s, dir), nil, false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return pairSidecars(files), dirs, skipped, nil
+}
+
+// listSource lists the source tree by the symbolic link rule (package
+// doc) and returns every link met with what the copy does with it.
+func listSource(s store.Store, dir string, follow bool) ([]*entry, []string, []Symlink, []string, error) {
+	cv := store.ConfinedPlace(s, dir)
+	rd := cv
+	if follow {
+		rd = cv.FollowingOutside()
+	}
+	files, dirs, links, skipped, err := walkTree(rd, cv, follow)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	var outside []string
+	for _, l := range links {
+		if l.Kind == store.LinkOutside && l.Copied == "" {
+			outside = append(outside, l.String())
+		}
+	}
+	if len(outside) > 0 {
+		return nil, nil, nil, nil, fmt.Errorf("%w: %s", ErrSymlinkOutside, strings.Join(outside, "; "))
+	}
+	return pairSidecars(files), dirs, links, skipped, nil
+}
+
+// walkTree walks fsys. When cv is set (the source, confined), symbolic
+// links are classified: those inside, and with follow those outside, are
+// walked as what they lead to; a directory already on the way (by its
+// real name) is a loop and is not walked again.
+// sparkckpt's own temporaries and lock files are left out and returned
+// apart.
+func walkTree(fsys fs.FS, cv *store.Confined, follow bool) ([]*entry, []string, []Symlink, []string, error) {
 	var files []*entry
 	var dirs []string
+	links := []Symlink{}
+	skipped := []string{}
+	onWay := map[string]bool{}
 	var walk func(rel string) error
 	walk = func(rel string) error {
-		ents, err := s.ReadDir(store.Join(dir, rel))
+		ents, err := fs.ReadDir(fsys, rel)
 		if err != nil {
 			return err
 		}
 		for _, e := range ents {
 			r := store.Join(rel, e.Name())
-			if rel == "." {
-				r = e.Name()
+			l, isLink := store.LinkOf(e)
+			if isLink {
+				l.Name = r // as the copy names it (below a linked directory too)
+				sl := Symlink{Link: l}
+				use := l.Kind == store.LinkInside || l.Kind == store.LinkOutside && follow
+				if use && e.IsDir() {
+					sl.Copied = "dir"
+				} else if use && e.Type().IsRegular() {
+					sl.Copied = "file"
+				}
+				if sl.Copied == "dir" && cv != nil {
+					if real, err := cv.Real(r); err == nil && onWay[real] {
+						sl.Kind, sl.Copied, sl.Resolved, sl.Dir = store.LinkLoop, "", "", false
+					}
+				}
+				links = append(links, sl)
+				if sl.Copied == "" {
+					continue
+				}
+			}
+			if ownName(e.Name()) {
+				skipped = append(skipped, r)
+				continue
 			}
 			switch {
 			case e.IsDir():
 				dirs = append(dirs, r)
+				var real string
+				if cv != nil {
+					real, _ = cv.Real(r)
+					onWay[real] = true
+				}
 				if err := walk(r); err != nil {
 					return err
 				}
+				delete(onWay, real)
 			case e.Type().IsRegular():
 				info, err := e.Info()
 				if err != nil {
@@ -279,9 +537,17 @@ func listTree(s store.Store, dir string) ([]*entry, []string, error) {
 		}
 		return nil
 	}
-	if err := walk("."); err != nil {
-		return nil, nil, err
+	if cv != nil {
+		onWay["."] = true
 	}
+	if err := walk("."); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return files, dirs, links, skipped, nil
+}
+
+// pairSidecars attaches each .crc sidecar to its data file.
+func pairSidecars(files []*entry) []*entry {
 	byRel := map[string]*entry{}
 	for _, f := range files {
 		byRel[f.rel] = f
@@ -297,7 +563,7 @@ func listTree(s store.Store, dir string) ([]*entry, []string, error) {
 		}
 		out = append(out, f)
 	}
-	return out, dirs, nil
+	return out
 }
 
 // checkSource refuses trees a copy must not make a relocated copy of.
@@ -369,17 +635,22 @@ func (c *copier) run(files []*entry, dirs []string) error {
 
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
-	jobs := make(chan *entry)
+	jobs := make(chan *job)
 	errs := make(chan error, c.o.Parallel)
 	var wg sync.WaitGroup
 	for range c.o.Parallel {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for f := range jobs {
-				if err := c.copyFile(ctx, f); err != nil {
+			for j := range jobs {
+				err := c.copyFile(ctx, j.f)
+				j.done()
+				if err != nil {
 					errs <- err
 					cancel()
+					for j := range jobs { // release the feeder
+						j.done()
+					}
 					return
 				}
 			}
@@ -388,11 +659,24 @@ func (c *copier) run(files []*entry, dirs []string) error {
 	// Largest first, so the pool ends together; ties in path order.
 	order := append([]*entry(nil), files...)
 	sort.SliceStable(order, func(i, j int) bool { return order[i].size > order[j].size })
+	if c.direct {
+		// Written in place: the checkpoint files Spark restarts from come
+		// last, once everything they reference is there.
+		sort.SliceStable(order, func(i, j int) bool {
+			return !isCheckpointFile(order[i].rel) && isCheckpointFile(order[j].rel)
+		})
+	}
+	var written sync.WaitGroup
 feed:
-	for _, f := range order {
+	for i, f := range order {
+		if c.direct && i > 0 && isCheckpointFile(f.rel) && !isCheckpointFile(order[i-1].rel) {
+			written.Wait() // every other file is written before the first checkpoint file starts
+		}
+		written.Add(1)
 		select {
-		case jobs <- f:
+		case jobs <- &job{f, written.Done}:
 		case <-ctx.Done():
+			written.Done()
 			break feed
 		}
 	}
@@ -405,12 +689,29 @@ feed:
 	if err := c.ctx.Err(); err != nil {
 		return err
 	}
+	if c.batch != nil {
+		// Every file was created unsynced: make the tree durable before
+		// it is verified and renamed into place.
+		if err := c.batch.SyncTree(c.tmp); err != nil {
+			return err
+		}
+	}
 	if err := c.verifyTree(); err != nil {
 		return err
 	}
 	c.step("verify")
 	return nil
 }
+
+// job is a file to copy and what to call once it is copied.
+type job struct {
+	f    *entry
+	done func()
+}
+
+// isCheckpointFile reports whether rel is a checkpoint-<ms> file (or .bk)
+// of the copied directory.
+func isCheckpointFile(rel string) bool { return rewrite.KindOfPath(rel) == rewrite.KindCheckpoint }
 
 // copyFile copies one file and its sidecar into the temporary directory.
 func (c *copier) copyFile(ctx context.Context, f *entry) error {
@@ -442,7 +743,7 @@ func (c *copier) copyFile(ctx context.Context, f *entry) error {
 		return err
 	}
 	if kind != "" && fr.Edits != nil || c.o.Verify {
-		if err := c.verifyFile(f.rel, fr.SHA256); err != nil {
+		if err := c.verifyFile(f.rel, fr.CRC32C); err != nil {
 			return err
 		}
 	}
@@ -491,7 +792,10 @@ func (c *copier) rewriteFile(f *entry, srcSidecar []byte, fr *FileReport) ([]byt
 		return nil, nil, err
 	}
 	fr.NewSize = int64(len(out))
-	fr.SHA256 = hashHex(out)
+	fr.CRC32C = crcHex(crc32.Checksum(out, castagnoli()))
+	if fr.Edits != nil {
+		fr.SHA256 = hashHex(out)
+	}
 	return out, srcCRC, nil
 }
 
@@ -502,7 +806,7 @@ func (c *copier) streamFile(ctx context.Context, f *entry, srcSidecar []byte, fr
 		return nil, err
 	}
 	defer r.Close()
-	h := sha256.New()
+	h := crc32.New(castagnoli())
 	ws := []io.Writer{h}
 	var srcCRC *crcChunker
 	if srcSidecar != nil {
@@ -521,7 +825,7 @@ func (c *copier) streamFile(ctx context.Context, f *entry, srcSidecar []byte, fr
 		return nil, fmt.Errorf("%s: read %d bytes, the listing said %d (changed while copying?)", store.Join(c.srcDir, f.rel), counted.n, f.size)
 	}
 	fr.NewSize = counted.n
-	fr.SHA256 = hex.EncodeToString(h.Sum(nil))
+	fr.CRC32C = crcHex(h.Sum32())
 	return srcCRC, nil
 }
 
@@ -551,12 +855,19 @@ func (c *copier) write(rel string, perm fs.FileMode, r io.Reader) error {
 		perm = 0o644
 	}
 	name := store.Join(c.tmp, rel)
-	w, err := c.dst.Create(name, perm)
+	var w store.Writer
+	var err error
+	if c.batch != nil {
+		w, err = c.batch.CreateUnsynced(name, perm)
+	} else {
+		w, err = c.dst.Create(name, perm)
+	}
 	if err != nil {
 		return err
 	}
-	buf := make([]byte, 256<<10)
-	if _, err := io.CopyBuffer(onlyWriter{w}, r, buf); err != nil {
+	buf := c.bufs.Get().(*[]byte)
+	defer c.bufs.Put(buf)
+	if _, err := io.CopyBuffer(onlyWriter{w}, r, *buf); err != nil {
 		w.Close()
 		return err
 	}
@@ -636,19 +947,21 @@ func sidecarBPC(sidecar []byte) int {
 	return crcfile.DefaultBytesPerChecksum
 }
 
-// verifyFile reads rel back from the destination and compares its hash.
+// verifyFile reads rel back from the destination and compares its CRC32C.
 func (c *copier) verifyFile(rel, want string) error {
 	r, err := c.dst.Open(store.Join(c.tmp, rel))
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	h := sha256.New()
-	if _, err := io.CopyBuffer(h, r, make([]byte, 256<<10)); err != nil {
+	h := crc32.New(castagnoli())
+	buf := c.bufs.Get().(*[]byte)
+	defer c.bufs.Put(buf)
+	if _, err := io.CopyBuffer(h, r, *buf); err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
-		return fmt.Errorf("verify: %s: the destination holds other bytes than were written (sha256 %s, wrote %s)", store.Join(c.tmp, rel), got, want)
+	if got := crcHex(h.Sum32()); got != want {
+		return fmt.Errorf("verify: %s: the destination holds other bytes than were written (crc32c %s, wrote %s)", store.Join(c.tmp, rel), got, want)
 	}
 	c.mu.Lock()
 	c.rep.Verified++
@@ -658,12 +971,15 @@ func (c *copier) verifyFile(rel, want string) error {
 
 // verifyTree lists the temporary directory and compares it with what was written.
 func (c *copier) verifyTree() error {
-	files, _, err := listTree(c.dst, c.tmp)
+	files, _, _, err := listTree(c.dst, c.tmp)
 	if err != nil {
 		return err
 	}
 	got := map[string]int64{}
 	for _, f := range files {
+		if c.direct && f.rel == check.IncompleteCopyName {
+			continue
+		}
 		got[f.rel] = f.size
 		if f.sidecar != nil {
 			got[f.sidecar.rel] = f.sidecar.size
@@ -687,6 +1003,18 @@ func (c *copier) verifyTree() error {
 		return fmt.Errorf("verify: the copy in %s differs from what was written: %s", c.tmp, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// copyBufSize is the size of the buffers files are copied through.
+const copyBufSize = 256 << 10
+
+// castagnoli is the CRC32C table (hardware-accelerated on amd64 and arm64):
+// the checksum a copy reports and verifies with, and the one S3 stores.
+// (crc32 caches the table: MakeTable is cheap after the first call).
+func castagnoli() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) }
+
+func crcHex(sum uint32) string {
+	return fmt.Sprintf("%08x", sum)
 }
 
 func hashHex(b []byte) string {

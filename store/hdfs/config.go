@@ -55,7 +55,16 @@ type Config struct {
 	// Dial opens TCP connections to namenodes and datanodes; nil means a
 	// net.Dialer. Tests use it to keep every connection on loopback.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Connections is the number of namenode connections per-file calls
+	// (create, open, stat) are spread over: the client waits for each
+	// answer before sending the next call on a connection, so parallel
+	// copies need several. Extra connections are opened on first use.
+	// DefaultConnections if zero.
+	Connections int
 }
+
+// DefaultConnections is the default of Config.Connections.
+const DefaultConnections = 4
 
 // LoadConfig finds and reads the Hadoop configuration as Hadoop's
 // scripts do: $HADOOP_CONF_DIR, else $HADOOP_HOME/etc/hadoop, else

@@ -19,6 +19,12 @@
 // client on every read and by the datanode on every write), so an FS is
 // not a store.Checksummed: it has no .crc sidecars.
 //
+// An FS is not a store.SymlinkReader: HDFS symbolic links exist in its
+// protocol but Hadoop's client disables them by default
+// (FileSystem.areSymlinksEnabled, HADOOP-10020) and Spark never creates
+// one, so every entry is what its listing says and store.Confine reads an
+// FS as it is.
+//
 // # Client limits
 //
 // Found by driving the client against store/hdfs/hdfstest: colinmarc/hdfs
@@ -58,7 +64,8 @@ import (
 // store.Store rooted at its "/". It is safe for concurrent use.
 type FS struct {
 	client      *hdfsclient.Client
-	uri         string // hdfs://authority
+	pool        *connPool // more namenode connections for per-file calls
+	uri         string    // hdfs://authority
 	namenodes   []Namenode
 	tracker     *tracker
 	replication int
@@ -132,7 +139,8 @@ func Connect(ctx context.Context, cfg *Config, authority string) (*FS, error) {
 	}
 	t.connected.Store(true)
 	f := &FS{client: client, uri: uri, namenodes: nns, tracker: t,
-		replication: defaults.Replication, blockSize: defaults.BlockSize}
+		replication: defaults.Replication, blockSize: defaults.BlockSize,
+		pool: newConnPool(client, opts, t, cfg.Connections)}
 	if r, err := strconv.Atoi(cfg.Props["dfs.replication"]); err == nil && r > 0 {
 		f.replication = r
 	}
@@ -200,8 +208,11 @@ func (f *FS) Namenodes() []Namenode { return append([]Namenode(nil), f.namenodes
 // Path returns the full hdfs:// URI of a store name.
 func (f *FS) Path(name string) string { return f.uri + f.abs(name) }
 
-// Close closes the connection to the namenode.
-func (f *FS) Close() error { return f.client.Close() }
+// Close closes the connections to the namenode.
+func (f *FS) Close() error {
+	f.pool.close()
+	return f.client.Close()
+}
 
 func (f *FS) abs(name string) string {
 	if name == "." {
@@ -269,7 +280,7 @@ func (f *FS) Stat(name string) (fs.FileInfo, error) {
 	if err := f.check("stat", name); err != nil {
 		return nil, err
 	}
-	st, err := f.client.Stat(f.abs(name))
+	st, err := f.pool.get().Stat(f.abs(name))
 	if err != nil {
 		return nil, f.wrap("stat", name, err)
 	}
@@ -298,7 +309,7 @@ func (f *FS) Open(name string) (store.File, error) {
 	if err := f.check("open", name); err != nil {
 		return nil, err
 	}
-	r, err := f.client.Open(f.abs(name))
+	r, err := f.pool.get().Open(f.abs(name))
 	if err != nil {
 		return nil, f.wrap("open", name, err)
 	}
@@ -410,7 +421,7 @@ func (f *FS) Create(name string, perm fs.FileMode) (store.Writer, error) {
 	if err := f.check("create", name); err != nil {
 		return nil, err
 	}
-	w, err := f.client.CreateFile(f.abs(name), f.replication, f.blockSize, perm.Perm())
+	w, err := f.pool.get().CreateFile(f.abs(name), f.replication, f.blockSize, perm.Perm())
 	if err != nil {
 		return nil, f.wrap("create", name, err)
 	}

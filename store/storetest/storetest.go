@@ -58,6 +58,7 @@ func Run(t *testing.T, newHarness NewHarness, o Options) {
 		{"OpenDir", testOpenDir},
 		{"FSView", testFSView},
 		{"Link", testLink},
+		{"BatchSync", testBatchSync},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -449,4 +450,35 @@ func testLink(t *testing.T, s store.Store, dir string, o Options) {
 	require.NoError(t, err)
 	assert.Equal(t, "A", string(got), "the link keeps the original inode")
 	pathError(t, l.Link(a, b), fs.ErrExist)
+}
+
+func testBatchSync(t *testing.T, s store.Store, dir string, o Options) {
+	bs, ok := s.(store.BatchSyncer)
+	if !ok {
+		t.Skip("store syncs every file on Close")
+	}
+	tree := store.Join(dir, "tree")
+	require.NoError(t, s.MkdirAll(store.Join(tree, "sub"), 0o755))
+	want := map[string][]byte{}
+	for i, name := range []string{"a", "sub/b", "sub/c"} {
+		data := randomBytes(1000*(i+1), int64(i))
+		w, err := bs.CreateUnsynced(store.Join(tree, name), 0o640)
+		require.NoError(t, err)
+		_, err = w.Write(data)
+		require.NoError(t, err)
+		require.NoError(t, w.Close())
+		want[name] = data
+	}
+	_, err := bs.CreateUnsynced(store.Join(tree, "a"), 0o640)
+	pathError(t, err, fs.ErrExist, "CreateUnsynced is exclusive like Create")
+	require.NoError(t, bs.SyncTree(tree))
+	for name, data := range want {
+		got, err := store.ReadFile(s, store.Join(tree, name))
+		require.NoError(t, err)
+		assert.Equal(t, data, got, name)
+		st, err := s.Stat(store.Join(tree, name))
+		require.NoError(t, err)
+		assert.Equal(t, fs.FileMode(0o640), st.Mode().Perm(), name)
+	}
+	pathError(t, bs.SyncTree(store.Join(dir, "missing")), fs.ErrNotExist)
 }
