@@ -45,7 +45,7 @@ func testBrowseTmuxHDFS(t *testing.T, startHDFS func(*testing.T) hdfsPeer) {
 	uri := putTree(t, local, srv.URI()+"/ckpt/hdfs-app")
 	s := startTmux(t, bin, "browse", "--expect-fs", "hdfs://new-nn:8020", uri)
 
-	scr := s.waitFor("★ Spark restores from this file", "Metadata checkpoints (3 files", "RDD checkpoint data (10 files")
+	scr := s.waitFor("★ Spark restores from this file", "Metadata checkpoints (3 files", "RDD checkpoint data (10 files", " sparkckpt browse  "+uri, "hdfs-app/ 13 files", "checkpoint-1700000010000.bk", "checkpointDir  hdfs://namenode.example.com:8020", "expect-fs hdfs://new-nn:8020") // all of it: a screen may be caught mid-draw
 	for _, w := range []string{" sparkckpt browse  " + uri, "hdfs-app/ 13 files", "checkpoint-1700000010000.bk", "checkpointDir  hdfs://namenode.example.com:8020", "expect-fs hdfs://new-nn:8020"} {
 		if !strings.Contains(scr, w) {
 			t.Errorf("first screen lacks %q:\n%s", w, scr)
