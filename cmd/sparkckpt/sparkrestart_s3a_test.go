@@ -113,8 +113,12 @@ func TestSparkRestartS3ADStreamWordCount(t *testing.T) {
 		require.NotEmpty(t, o.Contents, "no %s objects on S3", sub)
 	}
 
+	// Checked where it lies, it restores on S3.
+	code, stdout, errs := runCLI("check", ckS3, "--expect-fs", "s3a://bkt")
+	assert.Equal(t, 0, code, "check on S3:\n%s%s", stdout, errs)
+
 	// Copy with and without the mapping; check both against B.
-	code, stdout, errs := runCLI("cp", ckS3, ckB, "--map", ckS3+"="+ckB)
+	code, stdout, errs = runCLI("cp", ckS3, ckB, "--map", ckS3+"="+ckB)
 	require.Equal(t, 0, code, "%s%s", stdout, errs)
 	code, stdout, errs = runCLI("cp", ckS3, unmapped)
 	require.Equal(t, 0, code, "%s%s", stdout, errs)
