@@ -367,18 +367,11 @@ func Resume(jpath string, h *Hooks) error {
 // ResumeAt completes an interrupted rewrite from its journal jpath;
 // open resolves the checkpoint directory the journal names.
 func ResumeAt(jpath Place, open Opener, h *Hooks) error {
-	j, root, err := openJournal(jpath, open)
-	if err != nil {
-		return err
-	}
-	l, err := lockDir(root, h)
+	j, root, l, err := openJournalLocked(jpath, open, h)
 	if err != nil {
 		return err
 	}
 	defer unlock(l, h)
-	if j, err = ReadJournalAt(jpath); err != nil { // as it is under the lock
-		return err
-	}
 	if j.State == StateUndone {
 		return fmt.Errorf("%s: this rewrite was undone", jpath.URI)
 	}
@@ -411,18 +404,11 @@ func Undo(jpath string, h *Hooks) error {
 // the original nor the rewritten version is left alone and reported.
 // open resolves the checkpoint directory the journal names.
 func UndoAt(jpath Place, open Opener, h *Hooks) error {
-	j, root, err := openJournal(jpath, open)
-	if err != nil {
-		return err
-	}
-	l, err := lockDir(root, h)
+	j, root, l, err := openJournalLocked(jpath, open, h)
 	if err != nil {
 		return err
 	}
 	defer unlock(l, h)
-	if j, err = ReadJournalAt(jpath); err != nil { // as it is under the lock
-		return err
-	}
 	dir := jpath.Dir()
 	var errs []error
 	for i := len(j.Files) - 1; i >= 0; i-- {
@@ -505,6 +491,26 @@ func openJournal(jpath Place, open Opener) (*Journal, Place, error) {
 	}
 	root, err := open(j.Root)
 	return j, root, err
+}
+
+// openJournalLocked opens the journal jpath and its checkpoint directory,
+// takes the directory's lock and reads the journal again under it (another
+// run may have moved it on meanwhile). The caller unlocks.
+func openJournalLocked(jpath Place, open Opener, h *Hooks) (*Journal, Place, *lock.Lock, error) {
+	_, root, err := openJournal(jpath, open)
+	if err != nil {
+		return nil, Place{}, nil, err
+	}
+	l, err := lockDir(root, h)
+	if err != nil {
+		return nil, Place{}, nil, err
+	}
+	j, err := ReadJournalAt(jpath) // as it is under the lock
+	if err != nil {
+		unlock(l, h)
+		return nil, Place{}, nil, err
+	}
+	return j, root, l, nil
 }
 
 // ReadJournal reads a journal file on the local disk.
