@@ -78,7 +78,9 @@ func TestRewriteApplyTakesOverStaleLock(t *testing.T) {
 	b.keys("r")
 	b.typeText("hdfs://new-nn:8020")
 	b.keys("enter", "a", "y")
-	b.waitFor("the apply", func(m *Model) bool { return strings.HasPrefix(m.status, "applied") || strings.HasPrefix(m.status, "apply failed") })
+	b.waitFor("the apply", func(m *Model) bool {
+		return strings.HasPrefix(m.status, "applied") || strings.HasPrefix(m.status, "apply failed")
+	})
 	b.probe(func(m *Model) {
 		if !strings.HasPrefix(m.status, "applied (took over the stale lock") || !strings.Contains(m.status, fmt.Sprintf("pid %d", p.Pid)) {
 			t.Errorf("status %q", m.status)
