@@ -17,6 +17,7 @@ package rewrite
 
 import (
 	"fmt"
+	"github.com/sparkckpt/sparkckpt/decode"
 	"sort"
 	"strings"
 
@@ -38,6 +39,20 @@ type Mapping struct {
 type Mapper struct {
 	rules []rule    // longest first
 	first [256]bool // bytes a pattern can start with
+	lim   decode.Limits
+}
+
+// SetLimits bounds what decoding one file may cost while it is rewritten
+// (decode.Limits: what a compressed checkpoint file may decompress to, the
+// size of its object tree); the zero value means decode's defaults.
+func (m *Mapper) SetLimits(l decode.Limits) { m.lim = l }
+
+// limits are the decode limits of files rewritten with m.
+func (m *Mapper) limits() decode.Limits {
+	if m == nil {
+		return decode.Limits{}
+	}
+	return m.lim
 }
 
 type rule struct {

@@ -43,11 +43,11 @@ type result struct {
 // function (spec §3.9, §4.6), re-encoded with the same codec and block
 // size, then verified by decoding the new bytes (see verifyCheckpoint).
 func transformCheckpoint(in []byte, mp *Mapper) (*result, error) {
-	data, kind, params, err := codec.Decompress(in)
+	data, kind, params, err := codec.DecompressLimits(in, nil, mp.limits())
 	if err != nil {
 		return nil, err
 	}
-	s, err := javaser.Parse(data)
+	s, err := javaser.Options{Limits: mp.limits()}.Parse(data)
 	if err != nil {
 		return nil, err
 	}
@@ -151,14 +151,14 @@ func consistency(cp *dstream.Checkpoint, rdds []rddNode) string {
 // exactly the stream we encoded, it parses and decodes as a Checkpoint,
 // and its strings are the original strings mapped, in the same order.
 func verifyCheckpoint(out, enc []byte, before []string, mp *Mapper) error {
-	data, _, _, err := codec.Decompress(out)
+	data, _, _, err := codec.DecompressLimits(out, nil, mp.limits())
 	if err != nil {
 		return err
 	}
 	if !bytes.Equal(data, enc) {
 		return fmt.Errorf("the compressed file does not decompress to the encoded stream")
 	}
-	s, err := javaser.Parse(data)
+	s, err := javaser.Options{Limits: mp.limits()}.Parse(data)
 	if err != nil {
 		return err
 	}

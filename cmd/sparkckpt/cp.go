@@ -93,6 +93,7 @@ func newCpCmd(g *globalOptions) *cobra.Command {
 	f.BoolVar(&o.verify, "verify", false, "read every copied file back and compare (rewritten files always are)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "no progress bar (it is shown only on a terminal anyway)")
 	f.DurationVar(&o.timeout, "timeout", 0, "HDFS: time to reach each namenode (default ipc.client.connect.timeout, else 20s); S3: time to reach the endpoint (default 5s)")
+	g.addLimitFlags(cmd)
 	return cmd
 }
 
@@ -110,7 +111,7 @@ func runCp(cmd *cobra.Command, g *globalOptions, o *cpOptions, srcArg, dstArg st
 	var mp *rewrite.Mapper // none: a plain copy
 	var err error
 	if len(o.rw.maps) > 0 || o.rw.from != "" || o.rw.to != "" {
-		if mp, err = o.rw.mapper(); err != nil {
+		if mp, err = o.rw.mapper(g.limits()); err != nil {
 			return &exitErr{code: exitError, err: usageError{err}}
 		}
 	}

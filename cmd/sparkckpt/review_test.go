@@ -196,3 +196,33 @@ func TestCheckReportsInterruptedRewrite(t *testing.T) {
 	assert.Equal(t, 0, code, errs)
 	assert.NotContains(t, out, "rewrite-in-progress")
 }
+
+// TestRewriteAndCpHonourMaxDecompressed: the files rewrite and cp re-encode
+// are decoded within --max-decompressed, as the reading commands' files are
+// (the error names the flag, so the flag must exist where it is raised):
+// the generated checkpoint files decompress to 14,846 bytes.
+func TestRewriteAndCpHonourMaxDecompressed(t *testing.T) {
+	src := filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app")
+	for _, tc := range []struct {
+		name string
+		args func(dir string) []string
+	}{
+		{"rewrite", func(dir string) []string {
+			return []string{"rewrite", dir, "--from", "hdfs://namenode.example.com:8020", "--to", "hdfs://new-nn:8020"}
+		}},
+		{"cp", func(dir string) []string {
+			return []string{"cp", dir, dir + "-copy", "--map", "hdfs://namenode.example.com:8020=hdfs://new-nn:8020"}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tree.Copy(t, src)
+			before := tree.Snapshot(t, dir)
+			code, out, errs := runCLI(append(tc.args(dir), "--max-decompressed", "8KiB")...)
+			assert.Equal(t, exitError, code, "%s%s", out, errs)
+			assert.Contains(t, errs+out, "decompresses to more than 8192 bytes, the limit (--max-decompressed)")
+			assert.Empty(t, tree.Diff(before, tree.Snapshot(t, dir)), "nothing written")
+			code, out, errs = runCLI(append(tc.args(dir), "--max-decompressed", "64KiB")...)
+			assert.Equal(t, exitOK, code, "%s%s", out, errs)
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/rewrite"
 	"github.com/sparkckpt/sparkckpt/store"
 	"github.com/spf13/cobra"
@@ -130,7 +131,7 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 				newPrinter(cmd).printf("completed the rewrite of %s\n", o.resume)
 				return nil
 			}
-			mp, err := o.mapper()
+			mp, err := o.mapper(g.limits())
 			if err != nil {
 				return &exitErr{code: exitError, err: usageError{err}}
 			}
@@ -178,6 +179,7 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.undo, "undo", "", "restore the original bytes of every file of this journal")
 	f.StringVar(&o.resume, "resume", "", "complete the interrupted rewrite of this journal")
 	f.StringArrayVar(&o.sinks, "sink", nil, "Structured Streaming: also rewrite this file sink output directory's _spark_metadata log\n(repeatable; each gets its own journal)")
+	g.addLimitFlags(cmd)
 	return cmd
 }
 
@@ -227,7 +229,9 @@ func applyFailed(err error, journal string) error {
 	return fmt.Errorf("%w\nnothing is lost: complete with 'sparkckpt rewrite --resume %s' or roll back with 'sparkckpt rewrite --undo %s'", err, journal, journal)
 }
 
-func (o *rewriteOptions) mapper() (*rewrite.Mapper, error) {
+// mapper builds the mapping of --from/--to and --map; files rewritten with
+// it are decoded within lim (--max-decompressed).
+func (o *rewriteOptions) mapper(lim decode.Limits) (*rewrite.Mapper, error) {
 	var ms []rewrite.Mapping
 	if o.from != "" || o.to != "" {
 		if o.from == "" || o.to == "" {
@@ -242,7 +246,12 @@ func (o *rewriteOptions) mapper() (*rewrite.Mapper, error) {
 		}
 		ms = append(ms, pm)
 	}
-	return rewrite.NewMapper(ms)
+	mp, err := rewrite.NewMapper(ms)
+	if err != nil {
+		return nil, err
+	}
+	mp.SetLimits(lim)
+	return mp, nil
 }
 
 // rewriteResult is rewrite --json.

@@ -60,8 +60,9 @@ type globalOptions struct {
 }
 
 // addLimitFlags adds the flags that bound what reading one file may
-// cost to a reading command (inspect, uris, check, cat, dump, browse).
-// rewrite and cp read with the defaults.
+// cost to a command that decodes files (inspect, uris, check, cat, dump,
+// browse, and rewrite and cp for the files they rewrite; a resumed or
+// undone rewrite reads with the defaults).
 func (g *globalOptions) addLimitFlags(cmd *cobra.Command) {
 	cmd.Flags().Var(&g.maxDecompressed, "max-decompressed",
 		"most bytes one compressed file may decompress to (e.g. 256MiB, 1GiB); a file past it fails with its offset instead of exhausting memory")
