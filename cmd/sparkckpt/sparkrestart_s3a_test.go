@@ -133,18 +133,7 @@ func TestSparkRestartS3ADStreamWordCount(t *testing.T) {
 	dialsToS3, stopRecorder := recorder(t, srv.Addr())
 
 	// Spark restarts from B and the counts continue.
-	app = start(ckB)
-	conns = src.Accepted()
-	require.True(t, app.WaitFor(3*time.Minute, func() bool { return src.Accepted() > conns }),
-		"the restarted receiver never connected:\n%s", app.Output())
-	require.True(t, app.WaitFor(time.Minute, countsAre(out, map[string]string{"alpha": "2", "beta": "1"})),
-		"restored state on B:\n%s", app.Output())
-	time.Sleep(time.Second)
-	require.Positive(t, src.Send("alpha gamma"))
-	require.True(t, app.WaitFor(time.Minute, countsAre(out, map[string]string{"alpha": "3", "beta": "1", "gamma": "1"})),
-		"counts on B continue from S3's:\n%s", app.Output())
-	time.Sleep(3 * time.Second)
-	require.NoError(t, app.Stop(2*time.Minute), app.Output())
+	app = restartContinues(t, start, ckB, src, out, "S3")
 	after := checkpointFiles(t, b, dir)
 	require.NotEmpty(t, after)
 	assert.Greater(t, after[len(after)-1], before[len(before)-1], "new checkpoint files under B")

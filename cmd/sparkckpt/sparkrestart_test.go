@@ -58,6 +58,27 @@ func countsAre(file string, want map[string]string) func() bool {
 	}
 }
 
+// restartContinues starts the word count from the checkpoint ckpt (with
+// start) after the move from "from": the restarted receiver connects to
+// src, the counts come back as they were (alpha 2, beta 1) and go on
+// with new words; the app is then stopped gracefully and returned.
+func restartContinues(t *testing.T, start func(string) *sparkpeer.App, ckpt string, src *sparkpeer.Source, out, from string) *sparkpeer.App {
+	t.Helper()
+	app := start(ckpt)
+	conns := src.Accepted()
+	require.True(t, app.WaitFor(3*time.Minute, func() bool { return src.Accepted() > conns }),
+		"the restarted receiver never connected:\n%s", app.Output())
+	require.True(t, app.WaitFor(time.Minute, countsAre(out, map[string]string{"alpha": "2", "beta": "1"})),
+		"restored state on B:\n%s", app.Output())
+	time.Sleep(time.Second)
+	require.Positive(t, src.Send("alpha gamma"))
+	require.True(t, app.WaitFor(time.Minute, countsAre(out, map[string]string{"alpha": "3", "beta": "1", "gamma": "1"})),
+		"counts on B continue from %s's:\n%s", from, app.Output())
+	time.Sleep(3 * time.Second)
+	require.NoError(t, app.Stop(2*time.Minute), app.Output())
+	return app
+}
+
 // recorder listens on addr (a stopped cluster's namenode address) and
 // counts the connections anything makes to it until stop is called.
 func recorder(t *testing.T, addr string) (n *atomic.Int32, stop func()) {
@@ -141,18 +162,7 @@ func TestSparkRestartDStreamWordCount(t *testing.T) {
 			dialsToA, stopRecorder := recorder(t, a.Addr())
 
 			// Spark restarts from B and the counts continue.
-			app = start(ckB)
-			conns = src.Accepted()
-			require.True(t, app.WaitFor(3*time.Minute, func() bool { return src.Accepted() > conns }),
-				"the restarted receiver never connected:\n%s", app.Output())
-			require.True(t, app.WaitFor(time.Minute, countsAre(out, map[string]string{"alpha": "2", "beta": "1"})),
-				"restored state on B:\n%s", app.Output())
-			time.Sleep(time.Second)
-			require.Positive(t, src.Send("alpha gamma"))
-			require.True(t, app.WaitFor(time.Minute, countsAre(out, map[string]string{"alpha": "3", "beta": "1", "gamma": "1"})),
-				"counts on B continue from A's:\n%s", app.Output())
-			time.Sleep(3 * time.Second)
-			require.NoError(t, app.Stop(2*time.Minute), app.Output())
+			app = restartContinues(t, start, ckB, src, out, "A")
 			after := checkpointFiles(t, b, dir)
 			assert.Greater(t, after[len(after)-1], before[len(before)-1], "new checkpoint files under B")
 			assert.Zero(t, dialsToA.Load(), "something connected to A's address %s:\n%s", a.Addr(), app.Output())
