@@ -114,6 +114,10 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) (*cobra.Command, *global
 		newRewriteCmd(g),
 		newBrowseCmd(g),
 		newCpCmd(g),
+		newBackupCmd(g),
+		newBackupsCmd(g),
+		newRestoreCmd(g),
+		newPruneCmd(g),
 	)
 	return root, g
 }
