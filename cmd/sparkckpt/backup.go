@@ -134,7 +134,11 @@ func runBackup(cmd *cobra.Command, g *globalOptions, o *backupOptions, srcArg, d
 		rows = append(rows, []string{"query id", escapeText(m.QueryID)})
 	}
 	if !res.DryRun {
-		rows = append(rows, []string{"verified", fmt.Sprintf("check of the copy: ok (%d warning(s)); manifest %s written in %s", m.Verification.Warnings, backup.ManifestName, m.Duration.Round(time.Millisecond))})
+		ok := "ok"
+		if n := m.Verification.Errors; n > 0 {
+			ok = fmt.Sprintf("%d error(s), only about the Spark release that restarts it (%s)", n, m.Verification.Findings[0].Code)
+		}
+		rows = append(rows, []string{"verified", fmt.Sprintf("check of the copy: %s, %d warning(s); manifest %s written in %s", ok, m.Verification.Warnings, backup.ManifestName, m.Duration.Round(time.Millisecond))})
 	}
 	p.table("  ", rows)
 	for _, r := range res.Retries {
