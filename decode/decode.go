@@ -15,8 +15,11 @@
 //
 // Every decoder treats its input as hostile: a length read from the input is
 // checked against the bytes remaining before anything is allocated, recursion
-// is bounded by [Limits.MaxDepth], and malformed input yields an [*Error],
-// never a panic.
+// is bounded by [Limits.MaxDepth], what one compressed file may decompress to
+// by [Limits.MaxDecompressed], and malformed input yields an [*Error], never a
+// panic. The Java serialization parser also bounds the memory of its tree by
+// the size of its input (javaser.TreeBytesPerInputByte), and metadata log
+// lines are bounded by structured.MaxLogLine.
 package decode
 
 import (
@@ -90,7 +93,7 @@ func WithFile(err error, file string) error {
 
 // Limits bound what a decoder will allocate or recurse into. The zero value
 // means "use the defaults" (see [DefaultMaxDepth], [DefaultMaxAlloc],
-// [DefaultMaxDecompressed]).
+// [DefaultMaxDecompressed], [DefaultMaxTree]).
 type Limits struct {
 	// MaxDepth bounds nesting of objects inside objects.
 	MaxDepth int
@@ -101,6 +104,12 @@ type Limits struct {
 	// that a small file cannot expand into more memory than the machine has
 	// (a decompression bomb).
 	MaxDecompressed int64
+	// MaxTree bounds the memory of one decoded object tree (the Java
+	// serialization parser's nodes, those of abandoned readings included),
+	// whatever the size of the stream: a stream within MaxDecompressed can
+	// still describe a tree many times its size (a run of TC_NULLs costs 24
+	// bytes of tree per byte).
+	MaxTree int64
 }
 
 // Defaults used when a field of Limits is zero.
@@ -108,8 +117,11 @@ const (
 	DefaultMaxDepth = 4096
 	DefaultMaxAlloc = 1 << 30
 	// DefaultMaxDecompressed is far above any real checkpoint or state file
-	// (the largest in the real-file corpus decompresses to a few MiB).
+	// (the largest checkpoint of the real-file corpus decompresses to 90 KB).
 	DefaultMaxDecompressed = 256 << 20
+	// DefaultMaxTree is far above the tree of any real checkpoint (under
+	// 2 MB for that 90 KB stream).
+	DefaultMaxTree = 1 << 30
 )
 
 // OrDefault returns l with every zero field replaced by its default.
@@ -122,6 +134,9 @@ func (l Limits) OrDefault() Limits {
 	}
 	if l.MaxDecompressed <= 0 {
 		l.MaxDecompressed = DefaultMaxDecompressed
+	}
+	if l.MaxTree <= 0 {
+		l.MaxTree = DefaultMaxTree
 	}
 	return l
 }

@@ -294,7 +294,7 @@ func forward(j *Journal, root Place, mp *Mapper, h *Hooks) error {
 	var dataPath string
 	for _, f := range j.Files {
 		pl := root.Join(f.Path)
-		cur, err := readFile(pl)
+		cur, curVersion, err := readVersion(pl)
 		if err != nil {
 			return err
 		}
@@ -334,7 +334,11 @@ func forward(j *Journal, root Place, mp *Mapper, h *Hooks) error {
 		if err := confined(root, f.Path); err != nil {
 			return err
 		}
-		if err := replace(pl, out, fs.FileMode(f.Perm), h, f.Path); err != nil {
+		version := f.Version // as the plan read it: a change since is refused
+		if version == "" {
+			version = curVersion
+		}
+		if err := replace(pl, out, fs.FileMode(f.Perm), version, h, f.Path); err != nil {
 			return err
 		}
 	}
@@ -414,7 +418,7 @@ func UndoAt(jpath Place, open Opener, h *Hooks) error {
 	for i := len(j.Files) - 1; i >= 0; i-- {
 		f := j.Files[i]
 		pl := root.Join(f.Path)
-		cur, err := readFile(pl)
+		cur, curVersion, err := readVersion(pl)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -441,7 +445,7 @@ func UndoAt(jpath Place, open Opener, h *Hooks) error {
 			errs = append(errs, err)
 			continue
 		}
-		if err := replace(pl, orig, fs.FileMode(f.Perm), h, f.Path); err != nil {
+		if err := replace(pl, orig, fs.FileMode(f.Perm), curVersion, h, f.Path); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -592,8 +596,18 @@ func short(h string) string {
 
 // replace writes b over pl atomically, reporting steps to h: a
 // temporary file in the same directory, written and closed (durable),
-// then renamed over pl.
-func replace(pl Place, b []byte, perm fs.FileMode, h *Hooks, name string) error {
+// then renamed over pl. On a store.VersionedReplacer (S3: no rename) it
+// is one write made only if pl is still version, so that a file changed
+// by someone else since it was read is refused, not overwritten.
+func replace(pl Place, b []byte, perm fs.FileMode, version string, h *Hooks, name string) error {
+	if vr, ok := pl.Store.(store.VersionedReplacer); ok && version != "" {
+		if err := vr.ReplaceIfVersion(pl.Name, b, perm, version); err != nil {
+			return fmt.Errorf("%s changed since it was read; not touching it: %w", pl.URI, err)
+		}
+		h.step("write " + name)
+		h.step("rename " + name)
+		return nil
+	}
 	w, tmp, err := store.CreateTemp(pl.Store, store.Dir(pl.Name), store.TempPrefix+pl.Base()+"-", "", perm)
 	if err != nil {
 		return err

@@ -13,9 +13,12 @@ import (
 
 // Place is a file or directory on a store: the checkpoint directory a
 // plan reads and rewrites, the backup directory Apply writes, a journal.
-// The rewrite works the same on every store (the local disk, HDFS): it
-// reads, creates temporary files, renames and removes through the
-// store.Store interface only.
+// The rewrite works the same on every store (the local disk, HDFS, S3):
+// it reads, creates temporary files, renames and removes through the
+// store.Store interface only, except on an object store without rename
+// (store.VersionedReplacer: S3), where a file is replaced by one
+// conditional write, made only if the file is still the version the
+// plan read (If-Match on its ETag).
 type Place struct {
 	Store store.Store
 	// Name is the store name (see package store).
@@ -77,6 +80,16 @@ func isLocalPath(uri string) bool { return !strings.Contains(uri, "://") }
 
 // readFile reads the whole file at pl.
 func readFile(pl Place) ([]byte, error) { return store.ReadFile(pl.Store, pl.Name) }
+
+// readVersion reads the whole file at pl and, on a store that replaces
+// files conditionally (store.VersionedReplacer), the version read.
+func readVersion(pl Place) ([]byte, string, error) {
+	if vr, ok := pl.Store.(store.VersionedReplacer); ok {
+		return vr.ReadFileVersion(pl.Name)
+	}
+	b, err := readFile(pl)
+	return b, "", err
+}
 
 // stat describes pl.
 func stat(pl Place) (fs.FileInfo, error) { return pl.Store.Stat(pl.Name) }

@@ -42,6 +42,10 @@ type FileChange struct {
 	// link's target inside the directory, which is what is rewritten: the
 	// link stays a link (Options.FollowSymlinks).
 	Link string `json:"link,omitempty"`
+	// Version is the store's version of the original as the plan read it
+	// (the S3 ETag; empty on stores that rename): the replace is made
+	// only if the file is still that version (store.VersionedReplacer).
+	Version string `json:"version,omitempty"`
 
 	data []byte // the new bytes, when the plan kept them
 }
@@ -214,7 +218,7 @@ func (p *Plan) addFile(rel, kind string, mp *Mapper) error {
 	if err != nil || skip {
 		return err
 	}
-	in, err := fs.ReadFile(p.rd, rel)
+	in, version, err := p.readTarget(rel, real)
 	if err != nil {
 		return err
 	}
@@ -244,7 +248,7 @@ func (p *Plan) addFile(rel, kind string, mp *Mapper) error {
 		p.Inconsistent = append(p.Inconsistent, Problem{File: rel, Error: res.inconsistent})
 	}
 	fc := &FileChange{Path: real, Kind: kind, Edits: res.edits, OldSize: int64(len(in)), NewSize: int64(len(res.out)),
-		OldSHA256: sha(in), NewSHA256: sha(res.out), Mode: st.Mode().Perm()}
+		OldSHA256: sha(in), NewSHA256: sha(res.out), Mode: st.Mode().Perm(), Version: version}
 	if real != rel {
 		fc.Link = rel
 	}
@@ -269,7 +273,7 @@ func (p *Plan) addSidecar(rel string, fc *FileChange, out []byte) error {
 	if err != nil || skip || p.planned[real] != nil {
 		return err
 	}
-	old, err := fs.ReadFile(p.rd, crcRel)
+	old, cversion, err := p.readTarget(crcRel, real)
 	if err != nil {
 		return nil
 	}
@@ -282,7 +286,7 @@ func (p *Plan) addSidecar(rel string, fc *FileChange, out []byte) error {
 		perm = cst.Mode().Perm()
 	}
 	cfc := &FileChange{Path: real, Kind: KindCRC, Of: fc.Path, Edits: []Edit{}, OldSize: int64(len(old)), NewSize: int64(len(nb)),
-		OldSHA256: sha(old), NewSHA256: sha(nb), Mode: perm}
+		OldSHA256: sha(old), NewSHA256: sha(nb), Mode: perm, Version: cversion}
 	if real != crcRel {
 		cfc.Link = crcRel
 	}
@@ -299,6 +303,19 @@ func (p *Plan) addSidecar(rel string, fc *FileChange, out []byte) error {
 	}
 	p.Files = append(p.Files[:at], append([]*FileChange{cfc}, p.Files[at:]...)...)
 	return nil
+}
+
+// readTarget reads a file the plan may rewrite, listed as rel and written
+// at its real name: through the plan's confined view (symlinks.go) and, on
+// a store that replaces files conditionally (store.VersionedReplacer),
+// from the store at the real name with the version read, so that the
+// replace is refused if the file changes after the plan.
+func (p *Plan) readTarget(rel, real string) ([]byte, string, error) {
+	if _, ok := p.dir.Store.(store.VersionedReplacer); ok {
+		return readVersion(p.dir.Join(real))
+	}
+	b, err := fs.ReadFile(p.rd, rel)
+	return b, "", err
 }
 
 // transform computes a file's new bytes.

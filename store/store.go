@@ -24,6 +24,9 @@
 // [Checksummed] (the file system is a Hadoop ChecksumFileSystem with .crc
 // sidecars); callers find them by type assertion, and the helpers
 // ([RemoveAll], [UsesChecksumSidecars]) fall back when they are absent.
+// Object stores (store/s3) have no rename: they implement
+// [AtomicWriter] and [VersionedReplacer], which [WriteFileAtomic] and
+// the rewrite use instead of a temporary file and Rename.
 //
 // # Writes
 //
@@ -35,8 +38,8 @@
 // removal of the temporary file on every error path.
 //
 // Package store imports only the standard library (and golang.org/x/sys
-// for syncfs); backends other than
-// the local disk live in sub-packages (store/hdfs), and only the command
+// for syncfs); backends other than the local disk live in sub-packages
+// (store/hdfs, store/s3), and only the command
 // picks one.
 package store
 
@@ -111,6 +114,47 @@ type Linker interface {
 type DirSyncer interface {
 	// SyncDir makes the entries of the named directory durable.
 	SyncDir(name string) error
+}
+
+// AtomicWriter is implemented by stores that write a whole file
+// atomically in one call and have no cheap rename (object stores: one
+// PUT replaces an object whole). [WriteFileAtomic] uses it.
+type AtomicWriter interface {
+	// WriteFileAtomic writes data to name, replacing any file there; a
+	// reader sees the old bytes or the new ones. The directory of name
+	// must exist (fs.ErrNotExist otherwise).
+	WriteFileAtomic(name string, data []byte, perm fs.FileMode) error
+}
+
+// VersionedReplacer is implemented by stores that can replace a file
+// only if it is still the version a caller read (object stores: If-Match
+// on the ETag), so that a change made in between by someone else is
+// refused rather than overwritten.
+type VersionedReplacer interface {
+	// ReadFileVersion reads the whole file and returns the version of
+	// the bytes read.
+	ReadFileVersion(name string) ([]byte, string, error)
+	// ReplaceIfVersion replaces the file name by data, atomically, only
+	// if its current version is version; otherwise it writes nothing
+	// and fails.
+	ReplaceIfVersion(name string, data []byte, perm fs.FileMode, version string) error
+}
+
+// PrefixDirs is implemented by object stores, whose directories are key
+// prefixes (S3): renaming a directory there copies every file under it
+// one by one, so it is not atomic, and code that relies on an atomic
+// directory rename (a copy's final step) must do otherwise.
+type PrefixDirs interface {
+	Store
+	// DirRenameCopies reports whether renaming a directory copies its files.
+	DirRenameCopies() bool
+}
+
+// RenamesDirsAtomically reports whether s renames a directory in one
+// atomic step (the local disk, HDFS), not file by file (S3).
+func RenamesDirsAtomically(s Store) bool {
+	p, ok := s.(PrefixDirs)
+	return !ok || !p.DirRenameCopies()
 }
 
 // BatchSyncer is implemented by stores that make many new files durable
@@ -239,8 +283,12 @@ func randomString() string {
 
 // WriteFileAtomic writes data to name: a temporary file in the same
 // directory, Close (durable), then Rename over name. A failure leaves name
-// as it was and removes the temporary file.
+// as it was and removes the temporary file. A store that is an
+// [AtomicWriter] does it in one call instead.
 func WriteFileAtomic(s Store, name string, data []byte, perm fs.FileMode) error {
+	if a, ok := s.(AtomicWriter); ok {
+		return a.WriteFileAtomic(name, data, perm)
+	}
 	w, tmp, err := CreateTemp(s, Dir(name), TempPrefix+path.Base(name)+"-", "", perm)
 	if err != nil {
 		return err

@@ -215,11 +215,13 @@ func planCmd(dir rewrite.Place, root string, ms []rewrite.Mapping) tea.Cmd {
 // journal and backups in backup first, then each file atomically.
 func applyCmd(p *rewrite.Plan, mp *rewrite.Mapper, backup rewrite.Place) tea.Cmd {
 	return func() tea.Msg {
-		j, err := rewrite.ApplyAt(p, mp, backup, nil)
+		var notices []string
+		h := &rewrite.Hooks{Notice: func(msg string) { notices = append(notices, msg) }}
+		j, err := rewrite.ApplyAt(p, mp, backup, h)
 		if err != nil && j != "" {
 			err = fmt.Errorf("%w; nothing is lost: complete with 'sparkckpt rewrite --resume %s' or roll back with 'sparkckpt rewrite --undo %s'", err, j, j)
 		}
-		return appliedMsg{journal: j, err: err}
+		return appliedMsg{journal: j, notices: notices, err: err}
 	}
 }
 

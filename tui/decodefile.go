@@ -209,7 +209,7 @@ func decodeCheckpoint(ctx context.Context, d *doc, b []byte, lim decode.Limits) 
 	if ctx.Err() != nil {
 		return
 	}
-	s, err := javaser.Parse(data)
+	s, err := javaser.Options{Limits: lim}.Parse(data)
 	if err != nil {
 		d.err = err
 		d.setErrOff()
@@ -245,7 +245,7 @@ func decodeGeneric(ctx context.Context, d *doc, b []byte, lim decode.Limits) {
 	if len(data) >= 4 && data[0] == 0xAC && data[1] == 0xED {
 		d.kind = docJava
 		d.data, d.stream = data, true
-		d.java, d.err = javaser.Parse(data)
+		d.java, d.err = javaser.Options{Limits: lim}.Parse(data)
 		d.setErrOff()
 		return
 	}

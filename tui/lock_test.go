@@ -1,6 +1,9 @@
 package tui
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,5 +45,46 @@ func TestRewriteApplyWhileLocked(t *testing.T) {
 	}
 	if bk, _ := filepath.Glob(dir + rewrite.BackupPrefix + "*"); len(bk) > 0 {
 		t.Fatalf("backup directories: %v", bk)
+	}
+}
+
+// TestRewriteApplyTakesOverStaleLock: the lock of a run killed on this
+// host is taken over by the browser's apply, which says so in the status
+// line (the CLI prints the same notice), and the apply goes ahead.
+func TestRewriteApplyTakesOverStaleLock(t *testing.T) {
+	dir := hdfsApp(t)
+	name, err := store.LocalName(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := os.StartProcess("/bin/true", []string{"true"}, &os.ProcAttr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	dead := lock.Me()
+	dead.PID = p.Pid // ran here, and is gone
+	b0, err := json.Marshal(dead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("/"+lock.Name(name), b0, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := start(t, Options{Root: dir})
+	b.settle()
+	b.keys("r")
+	b.typeText("hdfs://new-nn:8020")
+	b.keys("enter", "a", "y")
+	b.waitFor("the apply", func(m *Model) bool { return strings.HasPrefix(m.status, "applied") || strings.HasPrefix(m.status, "apply failed") })
+	b.probe(func(m *Model) {
+		if !strings.HasPrefix(m.status, "applied (took over the stale lock") || !strings.Contains(m.status, fmt.Sprintf("pid %d", p.Pid)) {
+			t.Errorf("status %q", m.status)
+		}
+	})
+	if _, err := os.Stat(dir + lock.Suffix); !os.IsNotExist(err) {
+		t.Errorf("the lock is left behind: %v", err)
 	}
 }

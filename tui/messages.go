@@ -54,6 +54,7 @@ type planMsg struct {
 // appliedMsg reports a finished apply.
 type appliedMsg struct {
 	journal string
+	notices []string // what the apply said that is not an error (a stale lock taken over)
 	err     error
 }
 

@@ -222,6 +222,9 @@ func (m *Model) applied(msg appliedMsg) tea.Cmd {
 		return nil
 	}
 	m.setStatus(false, "applied; journal %s (undo: sparkckpt rewrite --undo %s)", msg.journal, msg.journal)
+	if len(msg.notices) > 0 {
+		m.setStatus(false, "applied (%s); journal %s (undo: sparkckpt rewrite --undo %s)", strings.Join(msg.notices, "; "), msg.journal, msg.journal)
+	}
 	m.mode = modeBrowse
 	m.plan, m.planView = nil, nil
 	m.from.SetValue("")

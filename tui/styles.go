@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/sparkckpt/sparkckpt/tui/termtext"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -114,33 +115,15 @@ func renderRow(segs []seg, width int, cur, focused bool, st *Styles) string {
 	return renderLine([]seg{{b.String(), st.Selected}}, width)
 }
 
-// sanitize makes decoded text safe to draw: control characters (escape
-// sequences in hostile strings included) become visible placeholders.
+// sanitize makes decoded text safe to draw in a cell: newline and tab
+// become ⏎ and →, and everything else a terminal would act on is escaped
+// by termtext.Append, the escaping function the CLI's printers use too
+// (ESC is shown as \x1b, a right-to-left override as \u202e).
 func sanitize(s string) string {
-	clean := true
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if termtext.Safe(s) && !strings.ContainsAny(s, "\n\t") {
 		return s
 	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n':
-			b.WriteString("⏎")
-		case r == '\t':
-			b.WriteString("→")
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			b.WriteString("·")
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
+	return termtext.Escape(strings.NewReplacer("\n", "⏎", "\t", "→").Replace(s), false)
 }
 
 // midTrunc shortens s to w cells by cutting out its middle, so that both

@@ -5,6 +5,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/sparkckpt/sparkckpt/decode/check"
+	"github.com/stretchr/testify/assert"
 )
 
 func TestJudge(t *testing.T) {
@@ -90,5 +91,22 @@ func TestFilePath(t *testing.T) {
 		if got := check.JoinPath(c.root, c.rel); got != c.want {
 			t.Errorf("JoinPath(%q, %q) = %q, want %q", c.root, c.rel, got, c.want)
 		}
+	}
+}
+
+// TestSanitize: what the browser draws from a file goes through the same
+// escaping as the CLI's output (termtext), with newline and tab as glyphs;
+// the bidi override the old placeholder code let through is escaped too.
+func TestSanitize(t *testing.T) {
+	for in, want := range map[string]string{
+		"hdfs://nn:8020/x":               "hdfs://nn:8020/x",
+		"héllo ★":                        "héllo ★",
+		"a\nb\tc":                        "a⏎b→c",
+		"\x1b]52;c;ZXZpbA==\x07":         `\x1b]52;c;ZXZpbA==\a`,
+		"evil\u202etxt.exe":              `evil\u202etxt.exe`,
+		"\x1b[2J\u009b31m\xff":           `\x1b[2J\u009b31m\xff`,
+		"\x1b]8;;http://evil/\x1b\\link": `\x1b]8;;http://evil/\x1b\link`,
+	} {
+		assert.Equal(t, want, sanitize(in), "%q", in)
 	}
 }

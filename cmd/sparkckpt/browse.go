@@ -55,7 +55,7 @@ func newBrowseCmd(g *globalOptions) *cobra.Command {
 			if g.json {
 				return &exitErr{code: exitError, err: usageError{errors.New("browse is interactive: --json is not supported (see inspect, uris, dump)")}}
 			}
-			st := newStores(cmd.Context(), os.Getenv, 0)
+			st := newStores(cmd.Context(), g.getenv, 0)
 			st.lim = g.limits()
 			defer st.Close()
 			root, sel, err := browseTarget(st, args[0])

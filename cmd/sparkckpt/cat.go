@@ -29,7 +29,7 @@ SHA-256 of the decompressed stream.
   sparkckpt cat --json checkpoint/checkpoint-1519983188000`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st := newStores(cmd.Context(), os.Getenv, 0)
+			st := newStores(cmd.Context(), g.getenv, 0)
 			st.lim = g.limits()
 			defer st.Close()
 			src, err := openSource(st, args[0], cf)

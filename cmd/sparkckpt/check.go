@@ -97,7 +97,7 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 				Dial:         checkDial,
 				Limits:       g.limits(),
 			}
-			st := newStores(cmd.Context(), os.Getenv, 0)
+			st := newStores(cmd.Context(), g.getenv, 0)
 			st.lim = g.limits()
 			defer st.Close()
 			in, err := st.openInput(args[0])
@@ -111,6 +111,9 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 			}
 			rep, err := checkDStream(cmd.Context(), in, opts)
 			if err != nil {
+				return &exitErr{code: exitError, err: err}
+			}
+			if err := addUploadFindings(in, rep); err != nil { // s3uploads.go
 				return &exitErr{code: exitError, err: err}
 			}
 			if g.json {

@@ -30,16 +30,18 @@ type cpOptions struct {
 	timeout         time.Duration
 }
 
-const cpLong = `cp copies a checkpoint directory between the local disk and HDFS (either way, or HDFS to
-HDFS, or local to local) and relocates it on the way: with --map FROM=TO every URI is
+const cpLong = `cp copies a checkpoint directory between any two of the local disk, HDFS and S3 (or
+within one) and relocates it on the way: with --map FROM=TO every URI is
 rewritten exactly as 'sparkckpt rewrite --apply' would (same matching, re-encoding and
 verification), so "copy, then fix the URIs" is one step.
 
-SRC and DST are local paths, file: URIs or hdfs:// URIs (hdfs://NAMENODE:PORT/path, an HA
-nameservice hdfs://NAMESERVICE/path, or hdfs:///path for fs.defaultFS). HDFS is configured
-as Hadoop is: HADOOP_CONF_DIR (or HADOOP_HOME) with core-site.xml and hdfs-site.xml,
-HADOOP_USER_NAME, and Kerberos through the ticket cache (kinit) when
-hadoop.security.authentication=kerberos.
+SRC and DST are local paths, file: URIs, hdfs:// URIs (hdfs://NAMENODE:PORT/path, an HA
+nameservice hdfs://NAMESERVICE/path, or hdfs:///path for fs.defaultFS) or S3 URIs
+(s3://BUCKET/path, s3a://..., s3n://...). HDFS is configured as Hadoop is: HADOOP_CONF_DIR
+(or HADOOP_HOME) with core-site.xml and hdfs-site.xml, HADOOP_USER_NAME, and Kerberos
+through the ticket cache (kinit) when hadoop.security.authentication=kerberos. S3 is
+configured as the AWS CLI is (AWS_PROFILE, AWS_REGION, ~/.aws, the instance profile), with
+--s3-endpoint or AWS_ENDPOINT_URL_S3 for an S3-compatible server.
 
 Never a partial destination: DST must not exist. Everything is written into a hidden
 temporary directory beside DST (.sparkckpt-tmp-cp-<name>-*), every file closed durably,
@@ -49,7 +51,10 @@ or Ctrl-C removes the temporary directory; a killed cp leaves it, and the next c
 same DST removes it once its owner (recorded inside it) is no longer running on this host
 or is over a day old, and says so. cp holds DST's lock (DST.sparkckpt-lock, the lock
 'rewrite --apply' takes) while it works: a second cp to the same DST exits 2 naming the
-first. sparkckpt's own temporaries and lock files in SRC are never copied.
+first. sparkckpt's own temporaries and lock files in SRC are never copied. S3 has no atomic
+rename: there cp writes DST in place behind a marker (DST/.sparkckpt-cp-incomplete)
+written first and removed last, the checkpoint files last of all; a killed cp leaves DST
+with the marker ('check' reports incomplete-copy), and the next cp to DST replaces it.
 
 Checksum sidecars (.NAME.crc, Hadoop's LocalFileSystem): verified when read; dropped when
 copying to HDFS (it checksums blocks itself); created when copying from HDFS to the local
@@ -68,7 +73,7 @@ func newCpCmd(g *globalOptions) *cobra.Command {
 	o := &cpOptions{}
 	cmd := &cobra.Command{
 		Use:   "cp SRC DST [--map FROM=TO]...",
-		Short: "Copy a checkpoint between the local disk and HDFS, relocating its URIs on the way",
+		Short: "Copy a checkpoint between the local disk, HDFS and S3, relocating its URIs on the way",
 		Long:  cpLong,
 		Example: `  sparkckpt cp /backup/ckpt hdfs://emr-master:8020/user/hadoop/ckpt --map hdfs://ip-172-31-45-105.ec2.internal:8020=hdfs://emr-master:8020
   sparkckpt cp hdfs://prod/user/spark/ckpt /restore/ckpt --map hdfs://prod=file:///restore --parallel 8
@@ -87,7 +92,7 @@ func newCpCmd(g *globalOptions) *cobra.Command {
 	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "copy what symbolic links leading outside SRC point to (default: refuse)")
 	f.BoolVar(&o.verify, "verify", false, "read every copied file back and compare (rewritten files always are)")
 	f.BoolVar(&o.noProgress, "no-progress", false, "no progress bar (it is shown only on a terminal anyway)")
-	f.DurationVar(&o.timeout, "timeout", 0, "HDFS: time to reach each namenode (default ipc.client.connect.timeout, else 20s)")
+	f.DurationVar(&o.timeout, "timeout", 0, "HDFS: time to reach each namenode (default ipc.client.connect.timeout, else 20s); S3: time to reach the endpoint (default 5s)")
 	return cmd
 }
 
@@ -116,7 +121,7 @@ func runCp(cmd *cobra.Command, g *globalOptions, o *cpOptions, srcArg, dstArg st
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	st := newStores(ctx, os.Getenv, o.timeout)
+	st := newStores(ctx, g.getenv, o.timeout)
 	defer st.Close()
 	src, err := st.open(srcArg)
 	if err != nil {
@@ -177,6 +182,9 @@ func cpWarnings(dst *location, rep *copytree.Report) (string, []string) {
 	}
 	for _, sk := range rep.Skipped {
 		warns = append(warns, fmt.Sprintf("not copied: %s in the source is a sparkckpt temporary or lock file", sk))
+	}
+	for _, l := range rep.Replaced {
+		warns = append(warns, fmt.Sprintf("%s was an incomplete copy left by an interrupted cp; it was removed and copied again", dst.displayName(l)))
 	}
 	fsys := store.FS(dst.store, dst.name)
 	ents, err := fs.ReadDir(fsys, ".")
@@ -243,7 +251,11 @@ func renderCp(p *printer, r *cpResult, parallel int) {
 	if len(sc) > 0 {
 		rows = append(rows, []string{".crc", strings.Join(sc, ", ")})
 	}
-	rows = append(rows, []string{"verified", fmt.Sprintf("%d file(s) read back, the tree listed and compared, then renamed into place", r.Verified)})
+	if r.InPlace {
+		rows = append(rows, []string{"verified", fmt.Sprintf("%d file(s) read back, the tree listed and compared, then the incomplete-copy marker removed", r.Verified)})
+	} else {
+		rows = append(rows, []string{"verified", fmt.Sprintf("%d file(s) read back, the tree listed and compared, then renamed into place", r.Verified)})
+	}
 	if r.CheckpointDir != "" {
 		rows = append(rows, []string{"checkpointDir", r.CheckpointDir})
 	}

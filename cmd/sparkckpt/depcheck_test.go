@@ -25,7 +25,7 @@ func TestDependencyDirection(t *testing.T) {
 		"decode/javaser": {mod + "decode/codec", mod + "decode/wal", mod + "decode/pickle", mod + "decode/dstream", mod + "decode/structured"},
 		"rewrite":        {mod + "tui", mod + "cmd", "github.com/spf13/cobra", "github.com/charmbracelet/", mod + "fixtures"},
 		"tui":            {mod + "cmd", "github.com/spf13/cobra", mod + "store/hdfs", mod + "fixtures", clipboard},
-		"cmd":            {mod + "fixtures", "testing", mod + "store/hdfs/hdfstest", mod + "store/storetest", clipboard},
+		"cmd":            {mod + "fixtures", "testing", mod + "store/hdfs/hdfstest", mod + "store/storetest", mod + "store/s3/s3test", clipboard},
 		// The store is below everything: it knows nothing of Spark formats.
 		"store": {mod + "rewrite", mod + "decode", mod + "tui", mod + "cmd", "github.com/spf13/cobra"},
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/decode/javaser"
@@ -29,7 +28,7 @@ complete tree (see the README for its shape).
   sparkckpt dump --json checkpoint/checkpoint-1519983188000 | jq '.contents[0].class'`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st := newStores(cmd.Context(), os.Getenv, 0)
+			st := newStores(cmd.Context(), g.getenv, 0)
 			st.lim = g.limits()
 			defer st.Close()
 			src, err := openSource(st, args[0], cf)
@@ -41,7 +40,7 @@ complete tree (see the README for its shape).
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			s, err := javaser.Parse(data)
+			s, err := javaser.Options{Limits: g.limits()}.Parse(data)
 			if err != nil {
 				return &exitErr{code: exitError, err: decode.WithFile(err, src.path)}
 			}

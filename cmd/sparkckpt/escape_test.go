@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/sparkckpt/sparkckpt/decode/codec"
 	"github.com/sparkckpt/sparkckpt/decode/javaser"
@@ -217,51 +216,11 @@ func addZipEntriesCLI(t *testing.T, path string, names ...string) {
 	os.Remove(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".crc"))
 }
 
-func TestAppendSafe(t *testing.T) {
-	for _, tc := range []struct {
-		in, want string
-		sgr      bool
-	}{
-		{"plain text, tabs\tand\nnewlines", "plain text, tabs\tand\nnewlines", false},
-		{"héllo wörld ★", "héllo wörld ★", false},
-		{"\x1b]52;c;eA==\x07", `\x1b]52;c;eA==\a`, false},
-		{"\x00\x01\b\f\r\v\x7f", `\x00\x01\b\f\r\v\x7f`, false},
-		{"a\u009bb\u0085c", `a\u009bb\u0085c`, false},
-		{"\xff\xfe\xc2", `\xff\xfe\xc2`, false},
-		{"abc\u202edef\u2066", `abc\u202edef\u2066`, false},
-		{"\x1b[1mbold\x1b[0m", `\x1b[1mbold\x1b[0m`, false},
-		{"\x1b[1mbold\x1b[0m \x1b[33mwarn\x1b[0m", "\x1b[1mbold\x1b[0m \x1b[33mwarn\x1b[0m", true},
-		{"\x1b[2J\x1b[8m\x1b]0;t\x07", `\x1b[2J\x1b[8m\x1b]0;t\a`, true}, // only the printer's own SGR pass
-	} {
-		got := string(appendSafe(nil, []byte(tc.in), tc.sgr))
-		assert.Equal(t, tc.want, got, "%q", tc.in)
-		assert.Equal(t, got, string(appendSafe(nil, []byte(got), tc.sgr)), "not idempotent on %q", tc.in)
-		assert.Equal(t, escape(tc.in, tc.sgr), got)
-	}
+func TestSafeWriter(t *testing.T) {
 	var b bytes.Buffer
 	w := &safeWriter{w: &b}
 	n, err := fmt.Fprintf(w, "file %s\n", "x\x1b[2J")
 	require.NoError(t, err)
 	assert.Equal(t, len("file x\x1b[2J\n"), n, "Write reports the bytes given")
 	assert.Equal(t, "file x\\x1b[2J\n", b.String())
-}
-
-// FuzzAppendSafe: whatever the input, the escaped text holds no control
-// byte but newline and tab (nor DEL, a C1 control or a byte that is not
-// UTF-8), and escaping it again changes nothing.
-func FuzzAppendSafe(f *testing.F) {
-	f.Add([]byte(hostile), false)
-	f.Add([]byte("\x1b[1mbold\x1b[0m\x1b[2J\xff"), true)
-	f.Fuzz(func(t *testing.T, b []byte, sgr bool) {
-		out := appendSafe(nil, b, sgr)
-		if !sgr && len(controlBytes(string(out))) > 0 {
-			t.Fatalf("%q -> %q keeps %v", b, out, controlBytes(string(out)))
-		}
-		if !sgr && !utf8.Valid(out) {
-			t.Fatalf("%q -> %q is not UTF-8", b, out)
-		}
-		if again := appendSafe(nil, out, sgr); !bytes.Equal(again, out) {
-			t.Fatalf("%q -> %q -> %q", b, out, again)
-		}
-	})
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -41,7 +40,7 @@ type source struct {
 	r    *codec.Reader
 }
 
-// openSource opens path (a local path or an hdfs:// URI, resolved with
+// openSource opens path (a local path, an hdfs:// or S3 URI, resolved with
 // st) and starts decompressing it.
 func openSource(st *stores, path string, cf *codecFlag) (*source, error) {
 	k, forced, err := cf.kind()
@@ -74,7 +73,7 @@ func (s *source) Close() error { return s.f.Close() }
 
 // readAll decompresses the whole file.
 func (s *source) readAll() ([]byte, error) {
-	b, err := io.ReadAll(s.r)
+	b, err := s.r.ReadAll()
 	if err != nil {
 		return nil, decode.WithFile(err, s.path)
 	}
@@ -84,14 +83,17 @@ func (s *source) readAll() ([]byte, error) {
 // hdfsPathHelp ends the help of every command that reads a path.
 const hdfsPathHelp = `The path may also be an hdfs:// URI, read where it lives: hdfs://NAMENODE:PORT/path,
 hdfs://NAMESERVICE/path (HA) or hdfs:///path (fs.defaultFS), with HDFS configured as for
-'sparkckpt cp' (HADOOP_CONF_DIR, HADOOP_USER_NAME, Kerberos ticket cache); or a file: URI.`
+'sparkckpt cp' (HADOOP_CONF_DIR, HADOOP_USER_NAME, Kerberos ticket cache); an S3 URI,
+s3://BUCKET/path, s3a://... or s3n://... (one bucket and key, whichever the scheme), with the
+AWS configuration of the AWS CLI (AWS_PROFILE, AWS_REGION, ~/.aws, instance profile) and
+--s3-endpoint or AWS_ENDPOINT_URL_S3 for an S3-compatible server; or a file: URI.`
 
 // input is a command-line PATH opened for the read-only commands
 // (inspect, uris, check, cat, dump, browse), wherever it lives. Every
 // command reads its argument through one: a local path is read through
 // the os package with the path as given (so output and messages are those
 // of a local path, byte for byte), an hdfs:// URI through its store
-// (messages name hdfs:// URIs). Files under a directory input are named
+// (messages name hdfs:// and S3 URIs, with the scheme given). Files under a directory input are named
 // by slash-separated names relative to it, "." being the input itself.
 //
 // Below the input, symbolic links are followed by store's rule (see
@@ -141,9 +143,10 @@ func (in *input) symlinks() []store.Link {
 }
 
 // input resolves arg without touching it: a local path, a file: URI (the
-// local disk) or an hdfs:// URI (connecting to its namenode once per
+// local disk), an hdfs:// URI (connecting to its namenode once per
 // file system; an unreachable namenode is a one-line error naming
-// host:port). Other URI schemes are usage errors.
+// host:port) or an S3 URI (one HeadBucket per bucket). Other URI schemes
+// are usage errors.
 func (s *stores) input(arg string) (*input, error) {
 	i := strings.Index(arg, "://")
 	uri := hdfs.IsURI(arg) || strings.HasPrefix(arg, "file:") || i > 0 && !strings.ContainsAny(arg[:i], "/.")

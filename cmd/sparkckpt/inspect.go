@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -53,7 +52,7 @@ unless --show-secrets. --json prints the full model (schema in the README).
 			if o.limit < 0 {
 				return &exitErr{code: exitError, err: usageError{fmt.Errorf("--limit must be 0 or more, got %d", o.limit)}}
 			}
-			st := newStores(cmd.Context(), os.Getenv, 0)
+			st := newStores(cmd.Context(), g.getenv, 0)
 			st.lim = g.limits()
 			defer st.Close()
 			rep, err := inspectAny(st, args[0], force, o.limit)

@@ -11,6 +11,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(memRunEnv) != "" {
+		os.Exit(memRunMain()) // memory_test.go
+	}
 	testscript.Main(m, map[string]func(){
 		"sparkckpt": func() {
 			os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,25 +30,50 @@ type memRun struct {
 	wantErr  string // in stderr
 }
 
-// runMeasured runs bin with args and returns its exit code, stderr and
-// peak resident set size in bytes (getrusage's ru_maxrss).
-func runMeasured(t *testing.T, bin string, args ...string) (int, string, int64) {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = nil, &stderr // stdout to /dev/null
+// memRunEnv makes the test binary a small helper (see memRunMain) that
+// runs a command and reports its peak RSS. The helper is needed because
+// Linux charges a child the peak RSS of the process whose memory it
+// shared before exec (os/exec's vfork): run from the test process, which
+// may have grown to hundreds of MiB in earlier tests, every child would
+// report at least that.
+const memRunEnv = "SPARKCKPT_TEST_MEMRUN"
+
+// memRunMain is the helper: it runs os.Args[1:] with stdout discarded and
+// stderr passed on, then prints "<exit code> <peak RSS in bytes>".
+func memRunMain() int {
+	cmd := exec.Command(os.Args[1], os.Args[2:]...)
+	cmd.Stderr = os.Stderr
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatal(err)
+		fmt.Fprintln(os.Stderr, err)
+		return 3
 	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		t.Fatal("no rusage")
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	fmt.Printf("%d %d\n", code, ru.Maxrss<<10) // kilobytes on Linux
+	return 0
+}
+
+// runMeasured runs bin with args through the helper and returns its exit
+// code, stderr and peak resident set size in bytes (getrusage's
+// ru_maxrss, which includes the helper's own 10-20 MiB).
+func runMeasured(t *testing.T, bin string, args ...string) (int, string, int64) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{bin}, args...)...)
+	cmd.Env = append(os.Environ(), memRunEnv+"=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("memory helper: %v\n%s", err, stderr.String())
 	}
-	return code, stderr.String(), ru.Maxrss << 10 // kilobytes on Linux
+	var code int
+	var rss int64
+	if _, err := fmt.Sscan(stdout.String(), &code, &rss); err != nil {
+		t.Fatalf("memory helper printed %q: %v", stdout.String(), err)
+	}
+	return code, stderr.String(), rss
 }
 
 func checkRuns(t *testing.T, bin string, runs []memRun) {
@@ -169,7 +195,7 @@ func TestMemoryStateRecords(t *testing.T) {
 	checkRuns(t, bin, []memRun{
 		{"text", []string{"inspect", f}, 0, ""},
 		{"json", []string{"inspect", "--json", f}, 0, ""},
-		{"json-limit", []string{"inspect", "--json", "--limit", "100000", f}, 0, ""},
+		{"json-limit", []string{"inspect", "--json", "--limit", "50000", f}, 0, ""},
 	})
 	out, err := exec.Command(bin, "inspect", f).Output()
 	if err != nil {
@@ -193,4 +219,81 @@ func TestMemoryStateRecords(t *testing.T) {
 	if len(rep.Records) != 3 || rep.Records[2].Offset != 20 || rep.RecordsOmitted != 999_997 || rep.State.Puts != 1_000_000 {
 		t.Errorf("--json --limit 3: %d records (third at %d), %d omitted, %d puts", len(rep.Records), rep.Records[len(rep.Records)-1].Offset, rep.RecordsOmitted, rep.State.Puts)
 	}
+}
+
+// TestMemoryLongLogLines: a 64 MiB offsets file of one line, and one with
+// no line break at all, stop every reading command at
+// structured.MaxLogLine (a 500 MB line took inspect to 4.1 GB and check
+// to 5.8 GB).
+func TestMemoryLongLogLines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and writes 128 MiB of logs")
+	}
+	bin := buildSparkckpt(t)
+	huge := bytes.Repeat([]byte("a"), 64<<20)
+	var runs []memRun
+	for name, content := range map[string][]byte{
+		"one-line":   append(append([]byte("v1\n{\"batchWatermarkMs\":0,\"x\":\""), huge...), "\"}\n{}\n"...),
+		"no-newline": huge,
+	} {
+		dir := filepath.Join(t.TempDir(), name)
+		for _, d := range []string{"offsets", "commits"} {
+			if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, "metadata"), []byte(`{"id":"5b3c1c3e-8a4e-4d5e-9f0a-1a2b3c4d5e6f"}`+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, "offsets", "0")
+		if err := os.WriteFile(f, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		off := map[string]string{"one-line": "offset 3 ", "no-newline": "offset 0 "}[name]
+		runs = append(runs,
+			memRun{name + "/inspect-file", []string{"inspect", f}, 2, "structured: " + f + ": " + off},
+			memRun{name + "/inspect-file-json", []string{"inspect", "--json", f}, 2, "a line longer than 16777216 bytes"},
+			memRun{name + "/inspect-dir", []string{"inspect", dir}, 0, ""},
+			memRun{name + "/check", []string{"check", dir}, 1, ""},
+			memRun{name + "/uris", []string{"uris", dir}, 0, ""},
+		)
+	}
+	checkRuns(t, bin, runs)
+}
+
+// TestMemoryNullTree: a stream within --max-decompressed can still
+// describe a tree many times its size: an Object[] of 8M TC_NULLs (8 MiB,
+// 6 KB of zstd) needs 192 MiB of nodes. The tree is bounded too, by twice
+// --max-decompressed.
+func TestMemoryNullTree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	const n = 8 << 20
+	var raw bytes.Buffer
+	raw.Write([]byte{0xAC, 0xED, 0x00, 0x05, 0x75, 0x72, 0x00, 0x13})
+	raw.WriteString("[Ljava.lang.Object;")
+	raw.Write([]byte{0x90, 0xCE, 0x58, 0x9F, 0x10, 0x73, 0x29, 0x6C, 0x02, 0x00, 0x00, 0x78, 0x70})
+	raw.Write([]byte{n >> 24, n >> 16 & 0xFF, n >> 8 & 0xFF, n & 0xFF})
+	raw.Write(bytes.Repeat([]byte{0x70}, n))
+	dir := filepath.Join(t.TempDir(), "ckpt")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(dir, "checkpoint-1700000000000")
+	b, err := codec.Compress(codec.Zstd, codec.Params{}, raw.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildSparkckpt(t)
+	lim := []string{"--max-decompressed", "12MiB"}
+	want := "the limit for one tree"
+	checkRuns(t, bin, []memRun{
+		{"dump", append([]string{"dump", f}, lim...), 2, want},
+		{"inspect", append([]string{"inspect", f}, lim...), 2, want},
+		{"check", append([]string{"check", "--codec", "zstd", dir}, lim...), 1, ""},
+	})
 }

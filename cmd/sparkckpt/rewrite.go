@@ -50,10 +50,13 @@ then replaces each file atomically after verifying its new bytes by decoding the
 rewrite (crash, kill -9) is completed with --resume JOURNAL or rolled back with --undo.
 Running the same rewrite twice changes nothing the second time.
 
-Where it lives: PATH, --backup-dir and the journal may be local paths or hdfs:// URIs
-(HADOOP_CONF_DIR, HADOOP_USER_NAME and Kerberos as for every command). On HDFS the
-backups are verified copies (no hard links); .crc sidecars already present are kept
-correct, none are created.
+Where it lives: PATH, --backup-dir and the journal may be local paths, hdfs:// URIs
+(HADOOP_CONF_DIR, HADOOP_USER_NAME and Kerberos as for every command) or S3 URIs (s3://,
+s3a://, s3n://; the AWS configuration as for every command). On HDFS and S3 the backups
+are verified copies (no hard links); .crc sidecars already present are kept correct, none
+are created. S3 has no rename: each file is replaced by one PUT carrying If-Match on the
+ETag read when the plan was made, so a file that Spark (or anyone) changed meanwhile is
+refused, not overwritten.
 
 Structured Streaming checkpoints (offsets/): the "path" of every file source log entry
 (sources/<n>/, compact files included, so compaction stays consistent) and the state
@@ -83,7 +86,8 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
   sparkckpt rewrite /restore/ckpt --from hdfs://ip-172-31-45-105.ec2.internal:8020 --to hdfs://emr-master:8020 --apply
   sparkckpt rewrite /restore/ckpt --map hdfs://nn:8020/user/hadoop/checkpointtest2=hdfs://nn2:8020/user/hadoop/sparkstreamtest --apply
   sparkckpt rewrite --undo /restore/ckpt.sparkckpt-backup-20261121T170000.123456789Z-9f86d081/journal.json
-  sparkckpt rewrite hdfs://emr-master:8020/user/hadoop/ckpt --from hdfs://ip-172-31-45-105.ec2.internal:8020 --to hdfs://emr-master:8020 --apply`,
+  sparkckpt rewrite hdfs://emr-master:8020/user/hadoop/ckpt --from hdfs://ip-172-31-45-105.ec2.internal:8020 --to hdfs://emr-master:8020 --apply
+  sparkckpt rewrite s3a://backups/ckpt --map s3://backups=s3a://backups --apply`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if o.undo != "" || o.resume != "" {
 				if len(args) != 0 {
@@ -99,7 +103,7 @@ func newRewriteCmd(g *globalOptions) *cobra.Command {
 				hooks = &rewrite.Hooks{}
 			}
 			hooks.Notice = func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "sparkckpt: %s\n", msg) }
-			st := newStores(cmd.Context(), os.Getenv, 0)
+			st := newStores(cmd.Context(), g.getenv, 0)
 			defer st.Close()
 			switch {
 			case o.undo != "" && o.resume != "":

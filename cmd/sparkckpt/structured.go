@@ -168,7 +168,14 @@ func inspectStructured(in *input, force *codec.Kind, limit int) (rep report, ok 
 func inspectStructuredFile(in *input, force *codec.Kind, limit int) (*structuredFileReport, error) {
 	abs := in.abs()
 	typ := structured.FileType(abs)
-	b, err := in.readFile(".")
+	var b []byte
+	var err error
+	switch typ {
+	case structured.FileMetadata, structured.FileOffsets, structured.FileCommits, structured.FileSourceLog, structured.FileSinkLog, structured.FileOperatorMetadata:
+		b, err = readLogInput(in) // a line past structured.MaxLogLine stops the reading
+	default:
+		b, err = in.readFile(".")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -202,6 +209,17 @@ func inspectStructuredFile(in *input, force *codec.Kind, limit int) (*structured
 		return nil, wrap(err)
 	}
 	return r, nil
+}
+
+// readLogInput reads the metadata log file in with structured.ReadLogFrom.
+func readLogInput(in *input) ([]byte, error) {
+	f, err := in.open(".")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := structured.ReadLogFrom(f)
+	return b, decode.WithFile(err, in.name)
 }
 
 // readState decodes a state file's records, with the store's schema when

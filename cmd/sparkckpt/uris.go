@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -43,7 +42,7 @@ sink's output directory (or its _spark_metadata): the output files it committed.
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			st := newStores(cmd.Context(), os.Getenv, 0)
+			st := newStores(cmd.Context(), g.getenv, 0)
 			st.lim = g.limits()
 			defer st.Close()
 			refs, files, err := collectURIs(st, args[0], force)

@@ -295,6 +295,9 @@ func (c *checker) list() error {
 	sort.Strings(c.order)
 	c.cands = dstream.Candidates(c.order)
 	if len(c.cands) == 0 && !c.dirs["receivedBlockMetadata"] {
+		if c.names[IncompleteCopyName] {
+			return fmt.Errorf("%s is an incomplete copy ('sparkckpt cp' was interrupted before it wrote the checkpoint files; copy it again): %w", c.opts.Path, ErrNotCheckpointDir)
+		}
 		if c.dirs["offsets"] || c.names["metadata"] {
 			return fmt.Errorf("%s looks like a Structured Streaming checkpoint (offsets/, metadata), which check does not handle yet: %w", c.opts.Path, ErrNotCheckpointDir)
 		}

@@ -52,6 +52,9 @@
 //	                                          (error when the receiver write-ahead log is enabled)
 //	missing-wal-segment      error            a receiver log file holding blocks of a batch to recover is missing
 //	bad-wal-segment          error            such a file exists but does not hold the record (truncated, wrong length)
+//	incomplete-copy          error            the marker of a 'sparkckpt cp' to an object store that did not finish
+//	incomplete-upload        warning          (added by 'sparkckpt check' on S3) incomplete multipart uploads under
+//	                                          the directory, with the command that aborts them
 //	temp-file                warning          Spark's staging file "temp": a checkpoint write did not finish
 //	tmp-file                 info             other *.tmp leftovers
 //	orphan-crc               info             .X.crc sidecars without X (Hadoop ignores them)

@@ -273,8 +273,18 @@ func mustKind(name string) codec.Kind {
 	return k
 }
 
+// IncompleteCopyName is the marker 'sparkckpt cp' writes first into a
+// destination it cannot create atomically (an object store: S3) and
+// removes last: while it exists, the directory is an incomplete copy.
+const IncompleteCopyName = ".sparkckpt-cp-incomplete"
+
 // checkLeftovers reports files Spark left behind or ignores.
 func (c *checker) checkLeftovers() {
+	if c.names[IncompleteCopyName] {
+		c.add(Finding{Severity: Error, Code: "incomplete-copy", File: IncompleteCopyName,
+			Message: "this directory is an incomplete copy: 'sparkckpt cp' was interrupted while writing it (files may be missing or old)",
+			Fix:     "copy it again with 'sparkckpt cp' (which replaces an incomplete copy), or delete it"})
+	}
 	if c.names["temp"] {
 		c.add(Finding{Severity: Warning, Code: "temp-file", File: "temp",
 			Message: "temp is Spark's staging file for a checkpoint write that did not finish (the driver stopped while writing): the newest state may be missing; Spark ignores and overwrites it",

@@ -421,9 +421,20 @@ func (c *checker) checkForeign() {
 		case sev == Error:
 			msg += " (java.net.UnknownHostException, NoRouteToHostException or ConnectException once that cluster is gone; while it is up Spark silently uses it)"
 		}
+		cmd := c.rewriteFix(first.place, paths)
+		fix := "move the references onto " + expected + " (the command is a dry run of the rewrite; add --apply to write)"
+		for _, e := range c.expects {
+			if emrOnly(first.place, e) {
+				bucket := e.scheme + "://" + e.authority
+				msg = fmt.Sprintf("%s: the same bucket as %s, but s3:// is EMRFS, which only EMR resolves: off EMR Hadoop has no FileSystem for scheme \"s3\" (org.apache.hadoop.fs.UnsupportedFileSystemException) and %s", what, bucket, roleConsequence(g.role, keys, sev))
+				fix = "map s3:// onto " + bucket + " (the command is a dry run of the rewrite; add --apply to write)"
+				cmd = []string{"sparkckpt", "rewrite", c.opts.Path, "--map", "s3://" + first.place.authority + "=" + bucket}
+				break
+			}
+		}
 		f := Finding{Severity: sev, Code: "foreign-authority", File: first.file, Location: first.location,
 			Message: msg,
-			Fix:     "move the references onto " + expected + " (the command is a dry run of the rewrite; add --apply to write)"}.WithCommand(c.rewriteFix(first.place, paths)...)
+			Fix:     fix}.WithCommand(cmd...)
 		if len(g.refs) > 1 {
 			f.Count, f.Places = len(g.refs), places
 		}

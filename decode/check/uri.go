@@ -59,15 +59,35 @@ func parsePlace(u string) (place, bool) {
 }
 
 // key groups places by filesystem: "file:" for the local filesystem,
-// "scheme://authority" otherwise (as dstream.Reference.Key does).
+// "scheme://authority" otherwise (as dstream.Reference.Key does), s3n://
+// being s3a:// (see fsScheme).
 func (p place) key() string {
 	switch {
 	case p.local:
 		return "file:"
 	case p.authority == "":
-		return p.scheme + ":"
+		return p.fsScheme() + ":"
 	}
-	return p.scheme + "://" + p.authority
+	return p.fsScheme() + "://" + p.authority
+}
+
+// fsScheme is the scheme places are compared under: Hadoop's s3n:// and
+// s3a:// connectors address the same bucket and key, so they are one
+// place. s3:// is not: off EMR no FileSystem is registered for it (on
+// EMR it is EMRFS), so an s3:// reference does not resolve where
+// s3a:// is expected.
+func (p place) fsScheme() string {
+	if p.scheme == "s3n" {
+		return "s3a"
+	}
+	return p.scheme
+}
+
+// emrOnly reports whether p is an s3:// place whose bucket e expects
+// under s3a:// or s3n://: written on EMR (EMRFS), it does not resolve off
+// EMR, and the fix is to name the same bucket with e's scheme.
+func emrOnly(p, e place) bool {
+	return p.scheme == "s3" && (e.scheme == "s3a" || e.scheme == "s3n") && p.authority == e.authority
 }
 
 // String is the normalised URI: file:/x for local files.
@@ -107,8 +127,13 @@ func under(p, base place) (string, bool) {
 	return "", false
 }
 
-// matches reports whether p lies on the expected filesystem e.
+// matches reports whether p lies on the expected filesystem e. Where
+// s3:// is expected (EMR), s3a:// and s3n:// of the same bucket resolve
+// too (EMR ships both connectors).
 func matches(p, e place) bool {
+	if e.scheme == "s3" && (p.scheme == "s3a" || p.scheme == "s3n") {
+		p.scheme = "s3"
+	}
 	if e.rootless() {
 		return p.key() == e.key()
 	}

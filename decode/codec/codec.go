@@ -508,18 +508,19 @@ func DecompressLimits(b []byte, force *Kind, lim decode.Limits) ([]byte, Kind, P
 		return nil, 0, Params{}, err
 	}
 	r.SetMaxDecompressed(lim.MaxDecompressed)
-	out, err := r.readAll()
+	out, err := r.ReadAll()
 	if err != nil {
 		return nil, r.Kind(), r.Params(), err
 	}
 	return out, r.Kind(), r.Params(), nil
 }
 
-// readAll reads the rest of the stream. It collects the blocks in chunks
-// and joins them once at the end, so that a stream refused at the bound
-// costs no more than the bound (a doubling buffer would have reserved
-// twice as much), and one read to the end costs at most twice its size.
-func (r *Reader) readAll() ([]byte, error) {
+// ReadAll reads the rest of the stream, as io.ReadAll(r) does. It collects
+// the blocks in chunks and joins them once at the end, so that a stream
+// refused at the bound (see SetMaxDecompressed) costs no more than the
+// bound (io.ReadAll's doubling buffer reserves up to twice as much), and
+// one read to the end costs at most twice its size.
+func (r *Reader) ReadAll() ([]byte, error) {
 	const chunk = 1 << 20
 	var (
 		chunks [][]byte

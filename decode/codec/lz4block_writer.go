@@ -17,9 +17,10 @@ type lz4Writer struct {
 	w      io.Writer
 	impl   LZ4Impl
 	level  int
-	buf    []byte // len == block size; buf[:o] is pending
+	size   int    // the block size
+	buf    []byte // len == cap, at most size; buf[:o] is pending
 	o      int
-	out    []byte // header + lz4Bound(block size)
+	out    []byte // header + lz4Bound of the largest block so far
 	c      lz4Compressor
 	err    error
 	closed bool
@@ -36,9 +37,20 @@ func newLZ4Writer(w io.Writer, p Params) (*lz4Writer, error) {
 		w:     w,
 		impl:  p.LZ4,
 		level: lz4Level(p.BlockSize),
-		buf:   make([]byte, p.BlockSize),
-		out:   make([]byte, lz4HeaderLen+lz4Bound(p.BlockSize)),
+		size:  p.BlockSize,
 	}, nil
+}
+
+// grow makes room for n pending bytes (n <= size). The buffers grow with
+// the data, so that a short stream with a large block size (up to 32 MiB)
+// does not allocate whole blocks it never fills.
+func (w *lz4Writer) grow(n int) {
+	if n <= len(w.buf) {
+		return
+	}
+	nb := make([]byte, min(w.size, max(n, 2*len(w.buf), 4096)))
+	copy(nb, w.buf[:w.o])
+	w.buf = nb
 }
 
 // lz4Level is LZ4BlockOutputStream.compressionLevel: ceil(log2(blockSize))-10,
@@ -55,7 +67,8 @@ func (w *lz4Writer) Write(p []byte) (int, error) {
 		return 0, w.err
 	}
 	n := 0
-	for w.o+len(p) > len(w.buf) {
+	for w.o+len(p) > w.size {
+		w.grow(w.size)
 		c := copy(w.buf[w.o:], p)
 		w.o += c
 		p = p[c:]
@@ -64,6 +77,7 @@ func (w *lz4Writer) Write(p []byte) (int, error) {
 			return n, err
 		}
 	}
+	w.grow(w.o + len(p))
 	w.o += copy(w.buf[w.o:], p)
 	return n + len(p), nil
 }
@@ -74,6 +88,9 @@ func (w *lz4Writer) flushBlock() error {
 		return nil
 	}
 	block := w.buf[:w.o]
+	if need := lz4HeaderLen + lz4Bound(w.o); len(w.out) < need {
+		w.out = make([]byte, need)
+	}
 	check := xxh32.Checksum(block, xxh32.LZ4BlockSeed) & lz4ChecksumMask
 	compLen := w.c.compress(w.impl, block, w.out[lz4HeaderLen:])
 	method := lz4MethodLZ4
@@ -114,6 +131,9 @@ func (w *lz4Writer) Close() error {
 	}
 	if err := w.flushBlock(); err != nil {
 		return err
+	}
+	if len(w.out) < lz4HeaderLen {
+		w.out = make([]byte, lz4HeaderLen)
 	}
 	w.putHeader(lz4MethodRaw, 0, 0, 0)
 	return w.write(w.out[:lz4HeaderLen])

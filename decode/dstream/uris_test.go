@@ -60,7 +60,22 @@ func TestFindURIs(t *testing.T) {
 // FuzzRead: any input either decodes or fails with a positioned error.
 func FuzzRead(f *testing.F) {
 	for _, p := range []string{"jleetutorial-python-spark-streaming/3_advanced/checkpoint/checkpoint-1519983188000", "omar97perez-computacionnube/P8/src/Ejercicio/Buques/Benchi/checkpoint-1589765035000", "dhruvpratapsingh-twitter-spark-streaming/checkpoint/checkpoint-1443983084000"} {
-		if b, err := os.ReadFile(filepath.Join("../../../shared/fixtures-real", p)); err == nil {
+		if b, err := os.ReadFile(filepath.Join("../../../shared/fixtures-real", p)); err == nil && real.Seed(len(b)) {
+			f.Add(b)
+		}
+	}
+	// Small seeds for the mutator: the smallest real checkpoints (3.5 KB)
+	// and the generated grammar streams in every codec (under 1 KB).
+	small, _ := filepath.Glob("../../fixtures/generated/grammar-*")
+	if _, err := os.Stat("../../../shared/fixtures-real"); err == nil {
+		for _, p := range real.Files(f, real.IsCheckpoint) {
+			if st, err := os.Stat(p); err == nil && st.Size() <= real.MaxMutationSeed {
+				small = append(small, p)
+			}
+		}
+	}
+	for i, p := range small {
+		if b, err := os.ReadFile(p); err == nil && i < 16 {
 			f.Add(b)
 		}
 	}

@@ -143,7 +143,7 @@ func getParser() *parser {
 func (p *parser) start(b []byte, o Options) {
 	p.b, p.opt, p.lim = b, o, o.Limits.OrDefault()
 	p.budget = 64*int64(len(b)) + 1<<20
-	p.maxTree = TreeBytesPerInputByte*int64(len(b)) + treeBytesBase
+	p.maxTree = min(TreeBytesPerInputByte*int64(len(b))+treeBytesBase, p.lim.MaxTree)
 	if p.opt.NoDefaultFields == nil {
 		p.opt.NoDefaultFields = builtinNoDefaultFields
 	}
@@ -261,6 +261,10 @@ func (p *parser) newHandle(e uint64) int32 {
 func (p *parser) clearHandles() { p.handles = nil }
 
 func (p *parser) overBudget() error {
+	if p.tree > p.maxTree && p.maxTree == p.lim.MaxTree {
+		return p.err(p.pos, decode.ErrTooLarge,
+			"reading the object tree would take more than %d bytes of memory, the limit for one tree; expected a stream describing far fewer objects", p.maxTree)
+	}
 	if p.tree > p.maxTree {
 		return p.err(p.pos, decode.ErrTooLarge,
 			"reading the object tree would take more than %d bytes of memory (%d per byte of the %d-byte stream, readings abandoned included); expected a stream that reads one way, not custom writeObject data nested in ways that multiply the readings", p.maxTree, TreeBytesPerInputByte, len(p.b))
@@ -272,10 +276,11 @@ func (p *parser) overBudget() error {
 // it allocates, including those of readings it abandons (an ambiguous
 // writeObject's class data is read as default fields plus custom data,
 // then as custom data only), take at most this many bytes per byte of
-// the stream, plus 1 MiB. Real streams need at most about 40 (a run of
-// TC_NULLs, one byte each, is the densest). Past the bound Parse fails
-// with decode.ErrTooLarge, so that one flipped flag bit cannot make a
-// 40 KB file take gigabytes.
+// the stream, plus 1 MiB, and at most Options.Limits.MaxTree bytes
+// whatever the stream's size. Real streams need at most about 19; a run
+// of TC_NULLs, one byte each, the densest stream there is, needs 24.
+// Past either bound Parse fails with decode.ErrTooLarge, so that one
+// flipped flag bit cannot make a 40 KB file take gigabytes.
 const TreeBytesPerInputByte = 96
 
 const treeBytesBase = 1 << 20

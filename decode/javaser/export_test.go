@@ -167,14 +167,17 @@ func overlaps(spans []span) error {
 	return nil
 }
 
-// TreeBytes parses b and returns the bytes the parse counted against its
-// tree budget (see TreeBytesPerInputByte), and the parse's error.
-func TreeBytes(b []byte) (int64, error) {
+// TreeBytes parses b as Parse does and also returns the bytes the parse
+// counted against its tree budget (see TreeBytesPerInputByte).
+func TreeBytes(b []byte) (*Stream, int64, error) {
 	p := getParser()
 	p.a.init()
 	p.start(b, Options{})
-	_, err := p.stream()
+	s, err := p.stream()
 	n := p.tree
 	putParser(p)
-	return n, finalError(err)
+	if err != nil {
+		return nil, n, finalError(err)
+	}
+	return s, n, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/sparkckpt/sparkckpt/decode"
 	"github.com/sparkckpt/sparkckpt/decode/codec"
 	"github.com/sparkckpt/sparkckpt/decode/javaser"
+	"github.com/sparkckpt/sparkckpt/fixtures/real"
 )
 
 // FuzzParse: anything that parses must re-encode to exactly the input, and
@@ -24,10 +25,10 @@ func FuzzParse(f *testing.F) {
 		// The memory assertion: whatever b says, the tree and the
 		// readings abandoned on the way stay within the budget (the check
 		// runs before each object, so one object's worth may pass it).
-		if n, _ := javaser.TreeBytes(b); n > int64(javaser.TreeBytesPerInputByte*len(b)+1<<20+64<<10) {
+		s, n, err := javaser.TreeBytes(b)
+		if n > int64(javaser.TreeBytesPerInputByte*len(b)+1<<20+64<<10) {
 			t.Fatalf("the parse allocated %d tree bytes for a %d-byte stream", n, len(b))
 		}
-		s, err := javaser.Parse(b)
 		if err != nil {
 			var de *decode.Error
 			if !errors.As(err, &de) || de.Offset < 0 || de.Offset > int64(len(b)) {
@@ -62,7 +63,7 @@ func fuzzSeeds() [][]byte {
 			if err != nil {
 				continue
 			}
-			if d, _, _, err := codec.Decompress(b); err == nil {
+			if d, _, _, err := codec.Decompress(b); err == nil && real.Seed(len(d)) {
 				seeds = append(seeds, d)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/sparkckpt/sparkckpt/decode"
@@ -33,7 +34,7 @@ func TestTreeBudgetReal(t *testing.T) {
 		if len(b) < 4096 { // the 1 MiB base covers small streams
 			continue
 		}
-		n, err := javaser.TreeBytes(b)
+		_, n, err := javaser.TreeBytes(b)
 		if err != nil {
 			t.Fatalf("%s: %v", real.Rel(t, f), err)
 		}
@@ -78,7 +79,7 @@ const tuple2Part = "dhruvpratapsingh-twitter-spark-streaming/checkpoint/09b670bd
 // hundreds of megabytes.
 func TestTreeBudgetCrafted(t *testing.T) {
 	b := flipTuple2(t, tuple2Part)
-	n, err := javaser.TreeBytes(b)
+	_, n, err := javaser.TreeBytes(b)
 	var de *decode.Error
 	if !errors.As(err, &de) || !errors.Is(err, decode.ErrTooLarge) {
 		t.Fatalf("got %v, want a decode.Error wrapping ErrTooLarge", err)
@@ -107,12 +108,17 @@ func TestTreeBudgetDense(t *testing.T) {
 	b.Write([]byte{0x90, 0xCE, 0x58, 0x9F, 0x10, 0x73, 0x29, 0x6C, javaser.SCSerializable, 0x00, 0x00, javaser.TCEndBlockData, javaser.TCNull})
 	b.Write(binary.BigEndian.AppendUint32(nil, n))
 	b.Write(bytes.Repeat([]byte{javaser.TCNull}, n))
-	tree, err := javaser.TreeBytes(b.Bytes())
+	_, tree, err := javaser.TreeBytes(b.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%d tree bytes for %d stream bytes: %.1f per byte", tree, b.Len(), float64(tree)/float64(b.Len()))
 	if s, err := javaser.Parse(b.Bytes()); err != nil || len(s.Contents[0].(*javaser.Array).Elems) != n {
 		t.Fatalf("Parse: %v", err)
+	}
+	// Limits.MaxTree bounds the tree whatever the stream's size.
+	_, err = javaser.Options{Limits: decode.Limits{MaxTree: 4 << 20}}.Parse(b.Bytes())
+	if !errors.Is(err, decode.ErrTooLarge) || !strings.Contains(err.Error(), "more than 4194304 bytes of memory, the limit for one tree") {
+		t.Errorf("MaxTree 4 MiB: %v, want ErrTooLarge naming the limit", err)
 	}
 }

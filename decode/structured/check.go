@@ -257,7 +257,17 @@ func (k *checker) finish() {
 // read reads a file and verifies its .crc sidecar, reporting a mismatch.
 // The bytes are returned even when the sidecar disagrees.
 func (k *checker) read(fsys fs.FS, name, display string, sidecar string, readOnRestart bool) ([]byte, error) {
-	b, err := fs.ReadFile(fsys, name)
+	return k.readWith(fs.ReadFile, fsys, name, display, sidecar, readOnRestart)
+}
+
+// readLog is read for a metadata log: a line longer than MaxLogLine stops
+// the reading (see ReadLog).
+func (k *checker) readLog(fsys fs.FS, name, display string, sidecar string, readOnRestart bool) ([]byte, error) {
+	return k.readWith(ReadLog, fsys, name, display, sidecar, readOnRestart)
+}
+
+func (k *checker) readWith(readFile func(fs.FS, string) ([]byte, error), fsys fs.FS, name, display string, sidecar string, readOnRestart bool) ([]byte, error) {
+	b, err := readFile(fsys, name)
 	k.mu.Lock()
 	k.rep.FilesRead++
 	k.rep.BytesRead += int64(len(b))
@@ -314,7 +324,7 @@ func (k *checker) checkMetadata() {
 			Message: "no metadata file: on restart Spark writes a new one with a new query id (dashboards and listeners keyed by the id see a new query)",
 			Fix:     "restore metadata from a backup to keep the query id"})
 	default:
-		b, err := k.read(k.fsys, "metadata", "metadata", c.Sidecars["metadata"], true)
+		b, err := k.readLog(k.fsys, "metadata", "metadata", c.Sidecars["metadata"], true)
 		if err == nil {
 			_, err = ParseMetadata(b)
 		}
@@ -358,7 +368,7 @@ func (k *checker) checkOffsets() {
 	}
 	for _, f := range c.Offsets {
 		restart := f.Batch == n || f.Batch == n-1
-		b, err := k.read(k.fsys, f.Name, f.Name, c.Sidecars[f.Name], restart)
+		b, err := k.readLog(k.fsys, f.Name, f.Name, c.Sidecars[f.Name], restart)
 		if err != nil {
 			k.unreadable("offsets-unreadable", f.Name, err, restart, "offsets")
 			continue
@@ -465,7 +475,7 @@ func (k *checker) checkCommits() {
 	}
 	for _, f := range c.Commits {
 		restart := f.Batch == cm
-		b, err := k.read(k.fsys, f.Name, f.Name, c.Sidecars[f.Name], restart)
+		b, err := k.readLog(k.fsys, f.Name, f.Name, c.Sidecars[f.Name], restart)
 		if err != nil {
 			k.unreadable("commits-unreadable", f.Name, err, restart, "commits")
 			continue
@@ -536,7 +546,7 @@ func (k *checker) checkSources() {
 		switch s.Kind {
 		case SourceKafka:
 			f := s.Files[0]
-			b, err := k.read(k.fsys, f.Name, f.Name, c.Sidecars[f.Name], false)
+			b, err := k.readLog(k.fsys, f.Name, f.Name, c.Sidecars[f.Name], false)
 			if err == nil {
 				var ko *KafkaInitialOffsets
 				ko, err = ParseKafkaInitialOffsets(b)
@@ -568,7 +578,7 @@ func (k *checker) checkFileSourceLog(s *SourceLog) {
 	}
 	for _, f := range s.Files {
 		valid := f.Batch >= s.ValidFirst && f.Batch <= s.ValidLast
-		b, err := k.read(k.fsys, f.Name, f.Name, c.Sidecars[f.Name], valid)
+		b, err := k.readLog(k.fsys, f.Name, f.Name, c.Sidecars[f.Name], valid)
 		if err != nil {
 			k.unreadable("source-log-unreadable", f.Name, err, valid, "file source log")
 			continue
@@ -606,7 +616,7 @@ func (k *checker) checkOperators() {
 			k.versionFinding(op.MetadataFile, "operator metadata", op.Metadata.Version, k.support.MaxOpMeta, true)
 		}
 		for _, name := range op.V2MetadataFiles {
-			b, err := k.read(k.fsys, name, name, c.Sidecars[name], name == op.MetadataFile)
+			b, err := k.readLog(k.fsys, name, name, c.Sidecars[name], name == op.MetadataFile)
 			if err != nil {
 				continue
 			}
@@ -1047,7 +1057,7 @@ func (k *checker) checkSink(s Sink) {
 		if n := sidecars[path.Base(f.Name)]; n != "" {
 			sc = path.Join(path.Dir(f.Name), n)
 		}
-		b, err := k.read(s.FS, f.Name, disp(f.Name), sc, valid)
+		b, err := k.readLog(s.FS, f.Name, disp(f.Name), sc, valid)
 		if err != nil {
 			k.unreadable("sink-log-unreadable", disp(f.Name), err, valid, "sink log")
 			continue

@@ -239,7 +239,7 @@ func Open(fsys fs.FS) (*Checkpoint, error) {
 	c.noteDir(root, false, map[string]bool{"metadata": true})
 	if root.has("metadata") {
 		c.HasMetadata = true
-		b, err := fs.ReadFile(fsys, "metadata")
+		b, err := ReadLog(fsys, "metadata")
 		if err == nil {
 			c.QueryID, err = ParseMetadata(b)
 		}
@@ -265,7 +265,7 @@ func Open(fsys fs.FS) (*Checkpoint, error) {
 	}
 	if n := c.LatestBatch(); n >= 0 {
 		name := "offsets/" + strconv.FormatInt(n, 10)
-		b, err := fs.ReadFile(fsys, name)
+		b, err := ReadLog(fsys, name)
 		if err == nil {
 			c.LatestOffsets, err = ParseOffsets(b)
 		}
@@ -273,7 +273,7 @@ func Open(fsys fs.FS) (*Checkpoint, error) {
 	}
 	if n := c.LatestCommitBatch(); n >= 0 {
 		name := "commits/" + strconv.FormatInt(n, 10)
-		b, err := fs.ReadFile(fsys, name)
+		b, err := ReadLog(fsys, name)
 		if err == nil {
 			c.LatestCommit, err = ParseCommit(b)
 		}

@@ -1,6 +1,7 @@
 package structured_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
 	"os"
@@ -31,7 +32,7 @@ func addSeeds(f *testing.F, keep func(rel string) bool, max int) {
 			break
 		}
 		b, err := os.ReadFile(p)
-		if err == nil {
+		if err == nil && real.Seed(len(b)) {
 			f.Add(b)
 			n++
 		}
@@ -132,7 +133,7 @@ func addSeeds2(f *testing.F, keep func(string) bool, max int, flag bool) {
 		if n == max {
 			break
 		}
-		if b, err := os.ReadFile(p); err == nil {
+		if b, err := os.ReadFile(p); err == nil && real.Seed(len(b)) {
 			f.Add(b, flag)
 			n++
 		}
@@ -178,6 +179,23 @@ func FuzzOperatorMetadata(f *testing.F) {
 }
 
 func FuzzRocksDBZip(f *testing.F) {
+	// A small zip for the mutator: the metadata entry and one SST.
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	for _, e := range []struct{ name, data string }{
+		{"metadata", "v1\n{\"sstFiles\":[{\"localFileName\":\"000008.sst\",\"dfsSstFileName\":\"000008-a.sst\",\"sizeBytes\":1}],\"logFiles\":[],\"numKeys\":1}"},
+		{"000008.sst", "x"},
+	} {
+		w, err := zw.Create(e.name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		w.Write([]byte(e.data))
+	}
+	if err := zw.Close(); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(zb.Bytes())
 	addSeeds(f, ofType(structured.FileRocksDBZip), 40)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, err := structured.ParseRocksDBZip(b)
@@ -203,7 +221,7 @@ func FuzzStateReader(f *testing.F) {
 				continue
 			}
 			raw, _, _, err := codec.Decompress(b)
-			if err != nil {
+			if err != nil || !real.Seed(len(raw)+1) {
 				continue
 			}
 			k := byte(0)

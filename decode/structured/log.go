@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"strconv"
 
 	"github.com/sparkckpt/sparkckpt/decode"
@@ -67,6 +69,9 @@ func parseVersionLine(l Line) (int, error) {
 // newer version of Spark"), returned with the version so callers can say
 // which.
 func readLog(b []byte, what string, maxKnown int) (int, []Line, error) {
+	if err := checkLines(b); err != nil {
+		return 0, nil, err
+	}
 	lines := splitLines(b, 0)
 	if len(lines) == 0 {
 		return 0, nil, errorf(0, decode.ErrTruncated, "%s: empty file; expected a version line \"v1\"", what)
@@ -182,4 +187,86 @@ func orderedObject(raw []byte) ([]KV, error) {
 type ConfPair struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
+}
+
+// MaxLogLine bounds a line of a metadata log (offsets/, commits/,
+// sources/, a sink's _spark_metadata, metadata, operator metadata). Real
+// lines are at most some hundreds of KB (the offsets of a Kafka topic of
+// thousands of partitions); a longer one is refused with
+// decode.ErrTooLarge, so that a file of one 500 MB line cannot make a
+// reader hold or decode it.
+const MaxLogLine = 16 << 20
+
+// lineTooLong is the error for a line starting at off that runs past
+// MaxLogLine.
+func lineTooLong(off int64) error {
+	return errorf(off, decode.ErrTooLarge,
+		"a line longer than %d bytes (the limit for a metadata log line); expected lines of JSON or a version line, at most some hundreds of KB", MaxLogLine)
+}
+
+// checkLines fails on the first line of b longer than MaxLogLine.
+func checkLines(b []byte) error {
+	start := 0
+	for i, c := range b {
+		if c == '\n' || c == '\r' {
+			start = i + 1
+		} else if i-start >= MaxLogLine {
+			return lineTooLong(int64(start))
+		}
+	}
+	return nil
+}
+
+// ReadLog reads the metadata log file name of fsys. It fails with
+// decode.ErrTooLarge at the first line longer than MaxLogLine, having read
+// at most MaxLogLine bytes of it: a file of one huge line, or of no line
+// break at all, costs no more than that.
+func ReadLog(fsys fs.FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadLogFrom(f)
+}
+
+// ReadLogFrom reads a metadata log from r as ReadLog does. If r has a
+// Stat method (an fs.File, an *os.File), the size it reports sizes the
+// buffer, so that a file refused at MaxLogLine costs about MaxLogLine.
+func ReadLogFrom(r io.Reader) ([]byte, error) {
+	const step = 64 << 10
+	var out []byte
+	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+			out = make([]byte, 0, min(fi.Size(), MaxLogLine+1)+step)
+		}
+	}
+	start := 0 // where the current line starts in out
+	for {
+		if cap(out)-len(out) < step {
+			nb := make([]byte, len(out), 2*cap(out)+step)
+			copy(nb, out)
+			out = nb
+		}
+		n, err := r.Read(out[len(out) : len(out)+step])
+		old := len(out)
+		out = out[:old+n]
+		for i := old; i < len(out); i++ {
+			if c := out[i]; c == '\n' || c == '\r' {
+				if i-start > MaxLogLine {
+					return nil, lineTooLong(int64(start))
+				}
+				start = i + 1
+			}
+		}
+		if len(out)-start > MaxLogLine {
+			return nil, lineTooLong(int64(start))
+		}
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }

@@ -10,6 +10,9 @@ import (
 // ParseMetadata decodes the checkpoint's metadata file, {"id":"<uuid>"}
 // (§2.7), and returns the query id.
 func ParseMetadata(b []byte) (string, error) {
+	if err := checkLines(b); err != nil {
+		return "", err
+	}
 	t := strings.TrimSpace(string(b))
 	if t == "" {
 		return "", errorf(0, decode.ErrTruncated, "metadata: empty file; expected {\"id\":\"<query id>\"}")
@@ -39,6 +42,9 @@ type KafkaInitialOffsets struct {
 // reads a "v<N>" line if the content starts with one, then the
 // {"topic":{"partition":offset}} JSON.
 func ParseKafkaInitialOffsets(b []byte) (*KafkaInitialOffsets, error) {
+	if err := checkLines(b); err != nil {
+		return nil, err
+	}
 	if len(b) < 2 {
 		return nil, errorf(int64(len(b)), decode.ErrTruncated, "kafka initial offsets: %d bytes; expected a 0x00 byte, \"v1\\n\" and JSON", len(b))
 	}

@@ -152,7 +152,7 @@ func (c *Checkpoint) readSourceLog(s *SourceLog) error {
 		s.Kind = SourceUnknown
 		return nil
 	}
-	first, err := fs.ReadFile(c.fsys, s.Files[0].Name)
+	first, err := ReadLog(c.fsys, s.Files[0].Name)
 	if err != nil {
 		s.Err = err
 		return nil
@@ -174,7 +174,7 @@ func (c *Checkpoint) readSourceLog(s *SourceLog) error {
 			s.Missing = append(s.Missing, b)
 			continue
 		}
-		raw, err := fs.ReadFile(c.fsys, f.Name)
+		raw, err := ReadLog(c.fsys, f.Name)
 		if err != nil {
 			if s.Err == nil {
 				s.Err = err
@@ -290,7 +290,7 @@ func OpenSink(fsys fs.FS, dir string) (*SinkLog, error) {
 			s.Missing = append(s.Missing, b)
 			continue
 		}
-		raw, err := fs.ReadFile(fsys, f.Name)
+		raw, err := ReadLog(fsys, f.Name)
 		if err != nil {
 			if s.Err == nil {
 				s.Err = err

@@ -369,7 +369,7 @@ func (c *Checkpoint) readOpMetadata(op *Operator, dir string) error {
 		return nil
 	}
 	op.MetadataFile = name
-	b, err := fs.ReadFile(c.fsys, name)
+	b, err := ReadLog(c.fsys, name)
 	if err == nil {
 		op.Metadata, err = ParseOperatorMetadata(b)
 	}

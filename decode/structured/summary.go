@@ -250,7 +250,7 @@ func (c *Checkpoint) commitFor(b int64) *Commit {
 	if b == c.LatestCommitBatch() {
 		return c.LatestCommit
 	}
-	raw, err := c.ReadFile("commits/" + itoa(b))
+	raw, err := ReadLog(c.fsys, "commits/"+itoa(b))
 	if err != nil {
 		return nil
 	}

@@ -143,7 +143,7 @@ func SinkReferences(fsys fs.FS, dir string) ([]Reference, []error) {
 }
 
 func fileRefs(fsys fs.FS, name, kind, role string) ([]Reference, error) {
-	b, err := fs.ReadFile(fsys, name)
+	b, err := ReadLog(fsys, name)
 	if err != nil {
 		return nil, err
 	}

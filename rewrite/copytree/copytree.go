@@ -39,6 +39,14 @@
 //   - Nothing of sparkckpt's own: temporary files and directories
 //     (store.TempPrefix) and lock files in the source are never copied
 //     (Report.Skipped).
+//   - On an object store (S3: store.PrefixDirs), a directory rename
+//     copies object by object and is not atomic, so the copy is written
+//     in place instead, behind a marker (decode/check.IncompleteCopyName)
+//     written first and removed last, with the checkpoint files Spark
+//     restarts from written after every other file: after a kill the
+//     destination is complete, or holds the marker (which 'sparkckpt
+//     check' reports as incomplete-copy), and the next copy to it
+//     replaces it and names it in Report.Replaced.
 //
 // # Checksum sidecars
 //
@@ -87,6 +95,7 @@ import (
 	"time"
 
 	"github.com/sparkckpt/sparkckpt/decode"
+	"github.com/sparkckpt/sparkckpt/decode/check"
 	"github.com/sparkckpt/sparkckpt/decode/crcfile"
 	"github.com/sparkckpt/sparkckpt/decode/wal"
 	"github.com/sparkckpt/sparkckpt/rewrite"
@@ -172,6 +181,12 @@ type Report struct {
 	// Symlinks are the symbolic links of the source, each with what the
 	// copy did with it.
 	Symlinks []Symlink `json:"symlinks"`
+	// Replaced are incomplete copies an interrupted copy to an object
+	// store left at the destination, removed and copied anew.
+	Replaced []string `json:"replaced,omitempty"`
+	// InPlace means the copy was written in place behind the
+	// incomplete-copy marker (an object store), not renamed into place.
+	InPlace bool `json:"inPlace,omitempty"`
 	// Verified counts files read back from the destination.
 	Verified int           `json:"verified"`
 	Duration time.Duration `json:"durationNs"`
@@ -223,7 +238,8 @@ type copier struct {
 	ctx      context.Context
 	src, dst store.Store
 	srcDir   string
-	tmp      string
+	tmp      string // where files are written: the temporary directory, or the destination (direct)
+	direct   bool   // writing in place behind check.IncompleteCopyName (no atomic directory rename)
 	o        Options
 	dstSums  bool // the destination keeps sidecars
 	srcSums  bool
@@ -274,11 +290,7 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	if err := checkSource(files, o.Mapper); err != nil {
 		return nil, fmt.Errorf("%s: %w", srcDir, err)
 	}
-	if _, err := dst.Stat(dstDir); err == nil {
-		return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
+	direct := !store.RenamesDirsAtomically(dst)
 	parent := store.Dir(dstDir)
 	if err := dst.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
@@ -293,12 +305,21 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	}
 	defer l.Release()
 	// Under the lock: the destination may have appeared meanwhile.
+	var replaced []string
 	if _, err := dst.Stat(dstDir); err == nil {
-		return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
+		if !direct || !incomplete(dst, dstDir) {
+			return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
+		}
+		// An earlier copy to this object store was interrupted: its
+		// marker says so. It is ours, and incomplete: copy again.
+		if err := store.RemoveAll(dst, dstDir); err != nil {
+			return nil, err
+		}
+		replaced = append(replaced, dstDir)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	c := &copier{ctx: ctx, src: src, dst: dst, srcDir: srcDir, o: o,
+	c := &copier{ctx: ctx, src: src, dst: dst, srcDir: srcDir, o: o, direct: direct,
 		dstSums: store.UsesChecksumSidecars(dst), srcSums: store.UsesChecksumSidecars(src),
 		rep: &Report{Files: []FileReport{}, Sidecars: map[string]int{}, CRCMismatches: []Problem{}, Undecodable: []Problem{},
 			Leftovers: []string{}, Removed: []Problem{}, Skipped: skipped, Symlinks: links},
@@ -310,34 +331,62 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	if l.TookOver != nil {
 		c.rep.TookOverLock = l.TookOver.String()
 	}
-	c.rep.Leftovers, c.rep.Removed, _ = cleanLeftovers(dst, dstDir)
-	if c.tmp, err = store.MkdirTemp(dst, parent, TempPrefix+path.Base(dstDir)+"-", 0o755); err != nil {
-		return nil, err
-	}
-	owner := store.Join(c.tmp, OwnerName)
-	if err := writeOwner(dst, owner, l.Owner()); err != nil {
-		store.RemoveAll(dst, c.tmp)
-		return nil, err
+	c.rep.Replaced, c.rep.InPlace = replaced, direct
+	var owner string
+	if direct {
+		// No atomic directory rename: write in place, behind a marker
+		// written first and removed last.
+		c.tmp = dstDir
+		if err := dst.MkdirAll(dstDir, 0o755); err != nil {
+			return nil, err
+		}
+		note := fmt.Sprintf("sparkckpt cp: incomplete copy of %s, started %s; copy again with 'sparkckpt cp' or delete this directory\n", srcDir, start.UTC().Format(time.RFC3339))
+		if err := store.WriteFileAtomic(dst, store.Join(dstDir, check.IncompleteCopyName), []byte(note), 0o644); err != nil {
+			store.RemoveAll(dst, dstDir)
+			return nil, err
+		}
+	} else {
+		c.rep.Leftovers, c.rep.Removed, _ = cleanLeftovers(dst, dstDir)
+		if c.tmp, err = store.MkdirTemp(dst, parent, TempPrefix+path.Base(dstDir)+"-", 0o755); err != nil {
+			return nil, err
+		}
+		owner = store.Join(c.tmp, OwnerName)
+		if err := writeOwner(dst, owner, l.Owner()); err != nil {
+			store.RemoveAll(dst, c.tmp)
+			return nil, err
+		}
 	}
 	if err := c.run(files, dirs); err != nil {
 		store.RemoveAll(dst, c.tmp)
 		return nil, err
 	}
-	if err := dst.Remove(owner); err != nil {
-		store.RemoveAll(dst, c.tmp)
-		return nil, err
-	}
-	if err := dst.Rename(c.tmp, dstDir); err != nil {
-		store.RemoveAll(dst, c.tmp)
-		if errors.Is(err, fs.ErrExist) {
-			return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
+	if direct {
+		if err := dst.Remove(store.Join(dstDir, check.IncompleteCopyName)); err != nil {
+			return nil, err
 		}
-		return nil, err
+	} else {
+		if err := dst.Remove(owner); err != nil {
+			store.RemoveAll(dst, c.tmp)
+			return nil, err
+		}
+		if err := dst.Rename(c.tmp, dstDir); err != nil {
+			store.RemoveAll(dst, c.tmp)
+			if errors.Is(err, fs.ErrExist) {
+				return nil, &fs.PathError{Op: "copy", Path: dstDir, Err: ErrExists}
+			}
+			return nil, err
+		}
 	}
 	c.step("rename")
 	c.rep.Duration = time.Since(start)
 	sort.Slice(c.rep.Files, func(i, j int) bool { return c.rep.Files[i].Path < c.rep.Files[j].Path })
 	return c.rep, nil
+}
+
+// incomplete reports whether dir holds the marker of an interrupted copy.
+func incomplete(s store.Store, dir string) bool {
+	_, err := s.Stat(store.Join(dir, check.IncompleteCopyName))
+	return err == nil
 }
 
 // within reports whether store name a is b or under it.
@@ -599,17 +648,22 @@ func (c *copier) run(files []*entry, dirs []string) error {
 
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
-	jobs := make(chan *entry)
+	jobs := make(chan *job)
 	errs := make(chan error, c.o.Parallel)
 	var wg sync.WaitGroup
 	for range c.o.Parallel {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for f := range jobs {
-				if err := c.copyFile(ctx, f); err != nil {
+			for j := range jobs {
+				err := c.copyFile(ctx, j.f)
+				j.done()
+				if err != nil {
 					errs <- err
 					cancel()
+					for j := range jobs { // release the feeder
+						j.done()
+					}
 					return
 				}
 			}
@@ -618,11 +672,24 @@ func (c *copier) run(files []*entry, dirs []string) error {
 	// Largest first, so the pool ends together; ties in path order.
 	order := append([]*entry(nil), files...)
 	sort.SliceStable(order, func(i, j int) bool { return order[i].size > order[j].size })
+	if c.direct {
+		// Written in place: the checkpoint files Spark restarts from come
+		// last, once everything they reference is there.
+		sort.SliceStable(order, func(i, j int) bool {
+			return !isCheckpointFile(order[i].rel) && isCheckpointFile(order[j].rel)
+		})
+	}
+	var written sync.WaitGroup
 feed:
-	for _, f := range order {
+	for i, f := range order {
+		if c.direct && i > 0 && isCheckpointFile(f.rel) && !isCheckpointFile(order[i-1].rel) {
+			written.Wait() // every other file is written before the first checkpoint file starts
+		}
+		written.Add(1)
 		select {
-		case jobs <- f:
+		case jobs <- &job{f, written.Done}:
 		case <-ctx.Done():
+			written.Done()
 			break feed
 		}
 	}
@@ -648,6 +715,16 @@ feed:
 	c.step("verify")
 	return nil
 }
+
+// job is a file to copy and what to call once it is copied.
+type job struct {
+	f    *entry
+	done func()
+}
+
+// isCheckpointFile reports whether rel is a checkpoint-<ms> file (or .bk)
+// of the copied directory.
+func isCheckpointFile(rel string) bool { return rewrite.KindOfPath(rel) == rewrite.KindCheckpoint }
 
 // copyFile copies one file and its sidecar into the temporary directory.
 func (c *copier) copyFile(ctx context.Context, f *entry) error {
@@ -913,6 +990,9 @@ func (c *copier) verifyTree() error {
 	}
 	got := map[string]int64{}
 	for _, f := range files {
+		if c.direct && f.rel == check.IncompleteCopyName {
+			continue
+		}
 		got[f.rel] = f.size
 		if f.sidecar != nil {
 			got[f.sidecar.rel] = f.sidecar.size
