@@ -300,3 +300,50 @@ func TestBackupKill(t *testing.T) {
 		assert.Equal(t, []string{filepath.Join(dest, third.Manifest.ID)}, names, "step %d: nothing else left under DEST (the lock released)", n)
 	}
 }
+
+// TestBackupS3: backups to S3 (the test server): the manifest is created
+// with If-None-Match, the second backup copies unchanged files server
+// side (nothing transferred), backups lists them, restore reads S3 and
+// checks the relocated local copy clean, prune removes on S3.
+func TestBackupS3(t *testing.T) {
+	hdfsEnv(t)
+	startS3(t)
+	src := tree.Copy(t, filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"))
+	dest := "s3://bkt/backups/hdfs-app"
+	one := backupOnce(t, src, dest)
+	assert.Len(t, one.Manifest.Files, 12)
+	assert.Equal(t, one.Manifest.Bytes, one.Manifest.TransferredBytes)
+	two := backupOnce(t, src, dest)
+	assert.Equal(t, 12, two.Manifest.LinkedFiles, "server-side copies")
+	assert.Equal(t, int64(0), two.Manifest.TransferredBytes)
+	l := listBackups(t, dest)
+	require.Len(t, l, 2)
+	assert.True(t, l[0].Complete)
+	assert.Equal(t, two.Manifest.ID, l[0].ID)
+
+	target := filepath.Join(t.TempDir(), "r")
+	code, out, errs := runCLI("restore", dest, target, "--map", "hdfs://namenode.example.com:8020/user/spark/checkpoints/hdfs-app=file://"+target, "--map", "hdfs://namenode.example.com:8020=file:///")
+	require.Equal(t, 0, code, "%s%s", out, errs)
+	code, out, _ = runCLI("check", target, "--expect-fs", "file:///")
+	assert.Equal(t, 0, code, out)
+	got := tree.Snapshot(t, target)
+	for _, f := range two.Manifest.Files {
+		if f.Path != "checkpoint-1700000010000" && f.Path != "checkpoint-1700000010000.bk" && filepath.Base(f.Path)[0] != '.' {
+			want, err := os.ReadFile(filepath.Join(src, f.Path))
+			require.NoError(t, err)
+			assert.Equal(t, want, got[f.Path], f.Path)
+		}
+	}
+
+	// A second restore of the same backup into S3 itself, relocated to it.
+	s3target := "s3a://bkt/restored/hdfs-app"
+	code, out, errs = runCLI("restore", dest+"/"+one.Manifest.ID, s3target, "--map", "hdfs://namenode.example.com:8020/user/spark/checkpoints/hdfs-app="+s3target, "--map", "hdfs://namenode.example.com:8020=s3a://bkt")
+	require.Equal(t, 0, code, "%s%s", out, errs)
+	assert.Contains(t, out, "check --expect-fs s3a://bkt: ok")
+
+	code, _, errs = runCLI("prune", dest, "--keep-last", "1")
+	require.Equal(t, 0, code, errs)
+	l = listBackups(t, dest)
+	require.Len(t, l, 1)
+	assert.Equal(t, two.Manifest.ID, l[0].ID)
+}

@@ -583,6 +583,8 @@ func Backup(ctx context.Context, src store.Store, srcDir string, dst store.Store
 	}
 	if lk, ok := dst.(store.Linker); ok && prev != nil {
 		b.linker = lk
+	} else if cp, ok := dst.(store.Copier); ok && prev != nil {
+		b.linker = copierLinker{cp}
 	}
 	if bs, ok := dst.(store.BatchSyncer); ok {
 		b.batch = bs
@@ -709,7 +711,8 @@ type backuper struct {
 	prevDir     string
 	o           Options
 	old         map[string]File
-	linker      store.Linker
+	linker      store.Linker // hard links, or server-side copies
+	dirs        map[string]bool
 	batch       store.BatchSyncer
 	made        bool
 	mu          sync.Mutex
@@ -847,7 +850,7 @@ var errVanished = errors.New("vanished")
 // copyFile copies (or links) one file into the backup.
 func (b *backuper) copyFile(ctx context.Context, f srcFile) error {
 	dst := store.Join(b.bdir, f.rel)
-	if err := b.dst.MkdirAll(store.Dir(dst), 0o755); err != nil {
+	if err := b.mkdir(store.Dir(dst)); err != nil {
 		return err
 	}
 	b.mu.Lock()
@@ -911,6 +914,32 @@ func (b *backuper) copyFile(ctx context.Context, f srcFile) error {
 	b.step("file " + f.rel)
 	return nil
 }
+
+// mkdir makes a directory of the backup once.
+func (b *backuper) mkdir(dir string) error {
+	b.mu.Lock()
+	done := b.dirs[dir]
+	b.mu.Unlock()
+	if done {
+		return nil
+	}
+	if err := b.dst.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	if b.dirs == nil {
+		b.dirs = map[string]bool{}
+	}
+	b.dirs[dir] = true
+	b.mu.Unlock()
+	return nil
+}
+
+// copierLinker "links" with a server-side copy (S3): the bytes do not
+// pass through sparkckpt, and each backup stays self-contained.
+type copierLinker struct{ c store.Copier }
+
+func (c copierLinker) Link(oldname, newname string) error { return c.c.CopyFile(oldname, newname) }
 
 // sum reads a source file and returns its CRC32C and size.
 func (b *backuper) sum(ctx context.Context, name string) (uint32, int64, error) {
