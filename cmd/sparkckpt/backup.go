@@ -94,6 +94,9 @@ func runBackup(cmd *cobra.Command, g *globalOptions, o *backupOptions, srcArg, d
 	if h := crashHooks(); h != nil {
 		bo.Step = h.Step
 	}
+	if d, err := time.ParseDuration(os.Getenv("SPARKCKPT_TEST_STEP_DELAY")); err == nil && bo.Step == nil {
+		bo.Step = func(string) { time.Sleep(d) } // tests: a slow copy that Spark overtakes
+	}
 	res, err := backup.Backup(ctx, src.store, src.name, dst.store, dst.name, bo)
 	if err != nil {
 		var nr *backup.NotRestorableError
