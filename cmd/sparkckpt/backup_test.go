@@ -347,3 +347,41 @@ func TestBackupS3(t *testing.T) {
 	require.Len(t, l, 1)
 	assert.Equal(t, two.Manifest.ID, l[0].ID)
 }
+
+// TestRestoreKill kills restore with SIGKILL after each durable step of
+// the cp engine: TARGET is then absent or complete (and checks clean),
+// and the next restore to it succeeds, removing the killed run's
+// temporary directory.
+func TestRestoreKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills a real process")
+	}
+	bin := buildBinary(t)
+	src := tree.Copy(t, filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"))
+	dest := filepath.Join(t.TempDir(), "b")
+	backupOnce(t, src, dest)
+	complete := 0
+	for n := 1; n <= 16; n++ {
+		target := filepath.Join(t.TempDir(), "r")
+		args := []string{"restore", dest, target, "--map", "hdfs://namenode.example.com:8020/user/spark/checkpoints/hdfs-app=file://" + target, "--map", "hdfs://namenode.example.com:8020=file:///"}
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "SPARKCKPT_TEST_KILL_AT_STEP="+strconv.Itoa(n))
+		err := cmd.Run()
+		if err == nil {
+			assert.Greater(t, n, 14, "restore took fewer steps than expected")
+			break
+		}
+		require.True(t, cmd.ProcessState.Sys().(syscall.WaitStatus).Signaled(), "step %d: %v", n, err)
+		if _, err := os.Stat(target); err == nil {
+			complete++
+			code, out, _ := runCLI("check", target, "--expect-fs", "file:///")
+			assert.Equal(t, 0, code, "step %d: a TARGET that exists is complete: %s", n, out)
+			continue
+		}
+		code, out, errs := runCLI(args...)
+		require.Equal(t, 0, code, "step %d: %s%s", n, out, errs)
+		left, _ := filepath.Glob(filepath.Join(filepath.Dir(target), ".sparkckpt-tmp-*"))
+		assert.Empty(t, left, "step %d", n)
+	}
+	assert.Equal(t, 1, complete, "killed after the rename only")
+}
