@@ -14,6 +14,7 @@ import (
 	"github.com/sparkckpt/sparkckpt/rewrite"
 	"github.com/sparkckpt/sparkckpt/rewrite/backup"
 	"github.com/sparkckpt/sparkckpt/rewrite/copytree"
+	"github.com/sparkckpt/sparkckpt/store/s3"
 	"github.com/spf13/cobra"
 )
 
@@ -407,7 +408,24 @@ Exit status: 0, 2 usage or I/O error, DEST locked.`,
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
-			res, err := backup.Prune(dst.store, dst.name, strings.TrimSuffix(dst.display, "/"), p, dryRun)
+			var abort func() ([]string, error)
+			if s3fs, ok := dst.store.(*s3.FS); ok {
+				abort = func() ([]string, error) {
+					ups, err := s3fs.Uploads(dst.name)
+					if err != nil {
+						return nil, err
+					}
+					var done []string
+					for _, u := range ups {
+						if err := s3fs.AbortUpload(u); err != nil {
+							return done, err
+						}
+						done = append(done, s3fs.Path(u.Name))
+					}
+					return done, nil
+				}
+			}
+			res, err := backup.Prune(dst.store, dst.name, strings.TrimSuffix(dst.display, "/"), p, dryRun, abort)
 			if err != nil {
 				return &exitErr{code: exitError, err: err}
 			}
@@ -427,6 +445,9 @@ Exit status: 0, 2 usage or I/O error, DEST locked.`,
 				rows = append(rows, []string{d.ID, what, strings.Join(d.Reasons, ", ")})
 			}
 			pr.table("", rows)
+			for _, u := range res.AbortedUploads {
+				pr.printf("%s the incomplete multipart upload of %s (a killed run's)\n", pr.warn("aborted"), escapeText(u))
+			}
 			return nil
 		},
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/sparkckpt/sparkckpt/fixtures/real"
 	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"github.com/sparkckpt/sparkckpt/rewrite/backup"
@@ -307,7 +310,7 @@ func TestBackupKill(t *testing.T) {
 // checks the relocated local copy clean, prune removes on S3.
 func TestBackupS3(t *testing.T) {
 	hdfsEnv(t)
-	startS3(t)
+	srv := startS3(t)
 	src := tree.Copy(t, filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"))
 	dest := "s3://bkt/backups/hdfs-app"
 	one := backupOnce(t, src, dest)
@@ -341,8 +344,15 @@ func TestBackupS3(t *testing.T) {
 	require.Equal(t, 0, code, "%s%s", out, errs)
 	assert.Contains(t, out, "check --expect-fs s3a://bkt: ok")
 
-	code, _, errs = runCLI("prune", dest, "--keep-last", "1")
+	// The upload of a killed backup: prune aborts it under DEST's lock.
+	_, err := srv.Client().CreateMultipartUpload(context.Background(), &s3sdk.CreateMultipartUploadInput{Bucket: aws.String("bkt"), Key: aws.String("backups/hdfs-app/29991231T235959Z/checkpoint-1700000010000")})
+	require.NoError(t, err)
+	code, out, errs = runCLI("prune", dest, "--keep-last", "1")
 	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "aborted the incomplete multipart upload of s3://bkt/backups/hdfs-app/29991231T235959Z/checkpoint-1700000010000")
+	ups, err := srv.Client().ListMultipartUploads(context.Background(), &s3sdk.ListMultipartUploadsInput{Bucket: aws.String("bkt")})
+	require.NoError(t, err)
+	assert.Empty(t, ups.Uploads)
 	l = listBackups(t, dest)
 	require.Len(t, l, 1)
 	assert.Equal(t, two.Manifest.ID, l[0].ID)

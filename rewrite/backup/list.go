@@ -247,7 +247,11 @@ type Decision struct {
 type PruneResult struct {
 	Decisions []Decision `json:"decisions"`
 	Removed   []string   `json:"removed"`
-	DryRun    bool       `json:"dryRun"`
+	// AbortedUploads are the incomplete multipart uploads under DEST
+	// (S3) that were aborted: with DEST's lock held no backup is
+	// uploading, so every one is a killed run's.
+	AbortedUploads []string `json:"abortedUploads"`
+	DryRun         bool     `json:"dryRun"`
 }
 
 // Decide applies p to backups (newest first, as List returns them).
@@ -307,8 +311,10 @@ func Decide(backups []Info, p Policy) []Decision {
 
 // Prune removes the backups under destDir that p does not keep: each
 // complete one's manifest first (so it is never seen as complete while
-// half removed), then its files. It holds DEST's lock.
-func Prune(dst store.Store, destDir, destURI string, p Policy, dryRun bool) (*PruneResult, error) {
+// half removed), then its files. It holds DEST's lock; under it, abort
+// (if set, and not dryRun) aborts the stale multipart uploads under DEST
+// and returns them.
+func Prune(dst store.Store, destDir, destURI string, p Policy, dryRun bool, abort func() ([]string, error)) (*PruneResult, error) {
 	if !dryRun {
 		l, err := lock.Acquire(dst, store.Join(destDir, LockDir), destURI+"/"+LockDir)
 		if err != nil {
@@ -320,7 +326,7 @@ func Prune(dst store.Store, destDir, destURI string, p Policy, dryRun bool) (*Pr
 	if err != nil {
 		return nil, err
 	}
-	res := &PruneResult{Decisions: Decide(list, p), Removed: []string{}, DryRun: dryRun}
+	res := &PruneResult{Decisions: Decide(list, p), Removed: []string{}, AbortedUploads: []string{}, DryRun: dryRun}
 	for _, d := range res.Decisions {
 		if d.Keep || dryRun {
 			continue
@@ -338,6 +344,13 @@ func Prune(dst store.Store, destDir, destURI string, p Policy, dryRun bool) (*Pr
 			return res, err
 		}
 		res.Removed = append(res.Removed, d.ID)
+	}
+	if abort != nil && !dryRun {
+		ups, err := abort()
+		res.AbortedUploads = append(res.AbortedUploads, ups...)
+		if err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }
