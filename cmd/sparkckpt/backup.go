@@ -98,7 +98,13 @@ func runBackup(cmd *cobra.Command, g *globalOptions, o *backupOptions, srcArg, d
 	if d, err := time.ParseDuration(os.Getenv("SPARKCKPT_TEST_STEP_DELAY")); err == nil && bo.Step == nil {
 		bo.Step = func(string) { time.Sleep(d) } // tests: a slow copy that Spark overtakes
 	}
+	var bar *progressBar
+	if w, ok := cmd.ErrOrStderr().(*os.File); ok && !g.json && isatty.IsTerminal(w.Fd()) {
+		bar = &progressBar{w: w}
+		bo.Progress = bar.update
+	}
 	res, err := backup.Backup(ctx, src.store, src.name, dst.store, dst.name, bo)
+	bar.clear()
 	if err != nil {
 		var nr *backup.NotRestorableError
 		if errors.As(err, &nr) {

@@ -72,6 +72,7 @@ import (
 	"github.com/sparkckpt/sparkckpt/decode/check"
 	"github.com/sparkckpt/sparkckpt/decode/crcfile"
 	"github.com/sparkckpt/sparkckpt/decode/structured"
+	"github.com/sparkckpt/sparkckpt/rewrite/copytree"
 	"github.com/sparkckpt/sparkckpt/rewrite/lock"
 	"github.com/sparkckpt/sparkckpt/store"
 )
@@ -272,9 +273,12 @@ type Options struct {
 	// Step, if set, is called after every durable step ("mkdir", "file
 	// REL", "check", "manifest"): for crash tests.
 	Step func(string)
-	// BetweenAttempts, if set, is called after an attempt's copy, before
-	// its check (tests make Spark act there).
+	// AfterCopy, if set, is called after an attempt's copy, before its
+	// check (tests make Spark act there).
 	AfterCopy func(attempt int)
+	// Progress, if set, is called (never concurrently) as files are
+	// copied or linked; each attempt starts a new count.
+	Progress func(copytree.Progress)
 }
 
 // Result says what Backup did (or, with DryRun, would do).
@@ -717,8 +721,22 @@ type backuper struct {
 	made        bool
 	mu          sync.Mutex
 	copied      map[string]File
+	prog        copytree.Progress
 	transferred int64
 	linked      int
+}
+
+// done counts a file copied (or linked) for Progress.
+func (b *backuper) done(f srcFile) {
+	if b.o.Progress == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.prog.FilesDone++
+	b.prog.BytesDone += f.size
+	b.prog.Current = f.rel
+	b.o.Progress(b.prog)
 }
 
 func (b *backuper) step(s string) {
@@ -777,6 +795,13 @@ func (b *backuper) copyCut(c *cut) ([]string, error) {
 				return nil, err
 			}
 			delete(b.copied, rel)
+		}
+	}
+	b.prog = copytree.Progress{}
+	for _, group := range byRank {
+		for _, f := range group {
+			b.prog.Files++
+			b.prog.Bytes += f.size
 		}
 	}
 	var vanished []string
@@ -873,6 +898,7 @@ func (b *backuper) copyFile(ctx context.Context, f srcFile) error {
 				b.copied[f.rel] = File{Path: f.rel, Size: n, CRC32C: o.CRC32C}
 				b.linked++
 				b.mu.Unlock()
+				b.done(f)
 				b.step("file " + f.rel)
 				return nil
 			}
@@ -911,6 +937,7 @@ func (b *backuper) copyFile(ctx context.Context, f srcFile) error {
 	b.copied[f.rel] = File{Path: f.rel, Size: n, CRC32C: crcHex(h.Sum32())}
 	b.transferred += n
 	b.mu.Unlock()
+	b.done(f)
 	b.step("file " + f.rel)
 	return nil
 }
