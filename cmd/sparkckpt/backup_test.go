@@ -161,31 +161,58 @@ func TestBackupLoopDStream(t *testing.T) {
 	assert.Equal(t, 0, code)
 }
 
-// TestBackupRealStructured backs up every real Structured Streaming tree
-// that checks clean: the cut restores to the batch check names, and a
-// restore of it checks clean where it lies.
-func TestBackupRealStructured(t *testing.T) {
+// TestBackupRealTrees backs up real Structured Streaming and DStream
+// trees that check clean: the cut restores to the batch (or checkpoint
+// file) check names, is no larger than --all, and a restore of it checks
+// clean where it lies.
+func TestBackupRealTrees(t *testing.T) {
 	root := real.Root(t)
-	for _, rel := range []string{"castagnna-spark-streaming/checkpoint", "andreasrenghart-pyspark_notebooks/checkpoint", "mrblue00-bd_scala_kafka_spark_project/checkpoint"} {
-		t.Run(rel, func(t *testing.T) {
-			src := filepath.Join(root, rel)
+	for _, tc := range []struct{ rel, kind string }{
+		{"castagnna-spark-streaming/checkpoint", "structured"},
+		{"andreasrenghart-pyspark_notebooks/checkpoint", "structured"},
+		{"mrblue00-bd_scala_kafka_spark_project/checkpoint", "structured"},
+		{"garywangop-twitterspark/checkpoint_TwitterStreamApp", "dstream"},
+		{"jleetutorial-python-spark-streaming/2_basics/checkpoint", "dstream"},
+		{"shamukh82-hw6/checkpoint", "structured+dstream"},
+	} {
+		t.Run(tc.rel, func(t *testing.T) {
+			src := filepath.Join(root, tc.rel)
 			dest := filepath.Join(t.TempDir(), "b")
 			res := backupOnce(t, src, dest)
 			m := res.Manifest
-			assert.Equal(t, "structured", m.Kind)
-			require.NotNil(t, m.RestoresTo.Batch)
+			assert.Equal(t, tc.kind, m.Kind)
 			code, out, _ := runCLI("check", "--json", src)
 			require.Equal(t, 0, code)
 			var rep struct {
 				RunBatch int64
 				QueryID  string
+				Chosen   struct{ File string }
+				// A folder with both kinds reports each.
+				Structured *struct {
+					RunBatch int64
+					QueryID  string
+				}
+				DStream *struct{ Chosen struct{ File string } }
 			}
 			require.NoError(t, json.Unmarshal([]byte(out), &rep))
-			assert.Equal(t, rep.RunBatch, *m.RestoresTo.Batch)
-			assert.Equal(t, rep.QueryID, m.QueryID)
+			if rep.Structured != nil {
+				rep.RunBatch, rep.QueryID = rep.Structured.RunBatch, rep.Structured.QueryID
+			}
+			if rep.DStream != nil {
+				rep.Chosen = rep.DStream.Chosen
+			}
+			if tc.kind != "dstream" {
+				require.NotNil(t, m.RestoresTo.Batch)
+				assert.Equal(t, rep.RunBatch, *m.RestoresTo.Batch)
+				assert.Equal(t, rep.QueryID, m.QueryID)
+			}
+			if tc.kind != "structured" {
+				assert.Equal(t, rep.Chosen.File, m.RestoresTo.CheckpointFile)
+				assert.NotEmpty(t, m.RestoresTo.CheckpointFile)
+			}
 			all := backupOnce(t, src, filepath.Join(t.TempDir(), "all"), "--all")
 			assert.LessOrEqual(t, len(m.Files), len(all.Manifest.Files))
-			t.Logf("%s: cut %d files %d bytes, --all %d files %d bytes", rel, len(m.Files), m.Bytes, len(all.Manifest.Files), all.Manifest.Bytes)
+			t.Logf("%s: cut %d files %d bytes, --all %d files %d bytes", tc.rel, len(m.Files), m.Bytes, len(all.Manifest.Files), all.Manifest.Bytes)
 			target := filepath.Join(t.TempDir(), "r")
 			code, out, errs := runCLI("restore", dest, target)
 			assert.Equal(t, 0, code, "%s%s", out, errs)

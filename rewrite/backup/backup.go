@@ -101,6 +101,9 @@ func IsID(name string) bool {
 const (
 	KindDStream    = "dstream"
 	KindStructured = "structured"
+	// KindBoth is a folder holding a Structured Streaming checkpoint and
+	// a DStream one side by side.
+	KindBoth = "structured+dstream"
 )
 
 // Manifest is the content of ManifestName.
@@ -110,7 +113,7 @@ type Manifest struct {
 	Time   time.Time `json:"time"` // when the backup started
 	// Source is the checkpoint directory backed up (a path or URI).
 	Source string `json:"source"`
-	Kind   string `json:"kind"` // KindDStream or KindStructured
+	Kind   string `json:"kind"` // KindDStream, KindStructured or KindBoth
 	// CheckpointDir (DStream) is the checkpointDir stored in the
 	// checkpoint; QueryID (Structured) the query id in metadata.
 	CheckpointDir string       `json:"checkpointDir,omitempty"`
@@ -151,17 +154,21 @@ type RestorePoint struct {
 
 // String describes the point for people.
 func (p RestorePoint) String() string {
-	switch {
-	case p.CheckpointFile != "":
-		return fmt.Sprintf("%s (checkpoint time %s)", p.CheckpointFile, time.UnixMilli(p.CheckpointTimeMs).UTC().Format(time.RFC3339))
-	case p.Batch != nil:
+	var parts []string
+	if p.Batch != nil {
 		s := fmt.Sprintf("batch %d", *p.Batch)
 		if p.StateVersion != nil && *p.StateVersion > 0 {
 			s += fmt.Sprintf(" (state version %d)", *p.StateVersion)
 		}
-		return s
+		parts = append(parts, s)
 	}
-	return "nothing (no checkpoint yet)"
+	if p.CheckpointFile != "" {
+		parts = append(parts, fmt.Sprintf("%s (checkpoint time %s)", p.CheckpointFile, time.UnixMilli(p.CheckpointTimeMs).UTC().Format(time.RFC3339)))
+	}
+	if len(parts) == 0 {
+		return "nothing (no checkpoint yet)"
+	}
+	return strings.Join(parts, " and ")
 }
 
 // Verification is the check of a tree.
@@ -185,30 +192,51 @@ type Verdict struct {
 }
 
 // CheckTree runs 'sparkckpt check' on the checkpoint at the root of fsys:
-// structured if it has offsets/, else DStream. path names it in findings;
-// expect are --expect-fs values.
+// the Structured Streaming check if it has offsets/, the DStream check if
+// it has checkpoint files or a write-ahead log, both (Kind KindBoth) for
+// a folder that holds both. path names it in findings; expect are
+// --expect-fs values.
 func CheckTree(ctx context.Context, fsys fs.FS, path string, expect []string, lim decode.Limits) (*Verdict, error) {
-	if structured.IsCheckpointDir(fsys) {
-		r, err := structured.Check(fsys, structured.CheckOptions{Path: path, ExpectFS: expect, Limits: lim})
+	return checkTree(ctx, fsys, fsys, path, expect, lim)
+}
+
+// checkTree reads the Structured Streaming checkpoint through sfs and
+// the DStream one through dfs (the same tree; two recorders for a cut).
+func checkTree(ctx context.Context, sfs, dfs fs.FS, path string, expect []string, lim decode.Limits) (*Verdict, error) {
+	var v *Verdict
+	if structured.IsCheckpointDir(sfs) {
+		r, err := structured.Check(sfs, structured.CheckOptions{Path: path, ExpectFS: expect, Limits: lim})
 		if err != nil {
 			return nil, err
 		}
-		v := &Verdict{Kind: KindStructured, QueryID: r.QueryID,
+		v = &Verdict{Kind: KindStructured, QueryID: r.QueryID,
 			Verification: verification(r.OK, r.Counts, r.Findings)}
 		if r.LatestBatch != nil {
 			b, sv := r.RunBatch, r.StateVersion
 			v.RestoresTo = RestorePoint{Batch: &b, StateVersion: &sv}
 		}
+	}
+	r, err := check.FS(ctx, dfs, check.Options{Path: path, ExpectFS: expect, Limits: lim})
+	if v != nil && errors.Is(err, check.ErrNotCheckpointDir) {
 		return v, nil
 	}
-	r, err := check.FS(ctx, fsys, check.Options{Path: path, ExpectFS: expect, Limits: lim})
 	if err != nil {
 		return nil, err
 	}
-	v := &Verdict{Kind: KindDStream, CheckpointDir: r.CheckpointDir, Verification: verification(r.OK, r.Counts, r.Findings)}
+	d := verification(r.OK, r.Counts, r.Findings)
+	if v == nil {
+		v = &Verdict{Kind: KindDStream, Verification: d}
+	} else {
+		v.Kind = KindBoth
+		v.Verification.OK = v.Verification.OK && d.OK
+		v.Verification.Errors += d.Errors
+		v.Verification.Warnings += d.Warnings
+		v.Verification.Findings = append(v.Verification.Findings, d.Findings...)
+	}
+	v.CheckpointDir = r.CheckpointDir
 	if r.Chosen != nil {
 		v.Chosen = r.Chosen.File
-		v.RestoresTo = RestorePoint{CheckpointFile: r.Chosen.File, CheckpointTimeMs: r.Chosen.CheckpointTimeMs}
+		v.RestoresTo.CheckpointFile, v.RestoresTo.CheckpointTimeMs = r.Chosen.File, r.Chosen.CheckpointTimeMs
 	}
 	return v, nil
 }
@@ -407,8 +435,8 @@ type cut struct {
 // takeCut checks the source through a recorder and returns the files a
 // restart needs (all of them with all).
 func takeCut(ctx context.Context, src store.Store, srcDir, display string, all bool, lim decode.Limits) (*cut, error) {
-	rec := newRecorder(store.FS(src, srcDir))
-	v, err := CheckTree(ctx, rec, display, nil, lim)
+	rec, drec := newRecorder(store.FS(src, srcDir)), newRecorder(store.FS(src, srcDir))
+	v, err := checkTree(ctx, rec, drec, display, nil, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -422,13 +450,17 @@ func takeCut(ctx context.Context, src store.Store, srcDir, display string, all b
 		return c, nil
 	}
 	want := map[string]bool{}
-	for n := range rec.opened {
-		want[n] = true
+	for _, r := range []*recorder{rec, drec} {
+		for n := range r.opened {
+			want[n] = true
+		}
+		for n := range r.stated {
+			want[n] = true
+		}
 	}
 	var dirs []string
-	for n := range rec.stated {
-		want[n] = true
-		if v.Kind == KindDStream && n != "." {
+	for n := range drec.stated {
+		if n != "." {
 			dirs = append(dirs, n+"/") // an RDD checkpoint directory: all of it
 		}
 	}
@@ -436,7 +468,7 @@ func takeCut(ctx context.Context, src store.Store, srcDir, display string, all b
 		want[v.Chosen+".bk"] = true
 	}
 	inCut := func(rel string) bool {
-		if v.Kind == KindDStream && ckptRE.MatchString(rel) {
+		if ckptRE.MatchString(rel) { // only the one Spark picks, and its .bk
 			return v.Chosen != "" && (rel == v.Chosen || rel == v.Chosen+".bk")
 		}
 		if want[rel] {
@@ -470,27 +502,18 @@ func takeCut(ctx context.Context, src store.Store, srcDir, display string, all b
 }
 
 // rank orders copying: data before the metadata that names it.
-func rank(kind, rel string) int {
+func rank(rel string) int {
 	d, base := path.Split(rel)
 	if data, ok := crcfile.IsSidecar(base); ok {
 		rel = d + data
 	}
 	top, _, _ := strings.Cut(rel, "/")
-	if kind == KindDStream {
-		switch {
-		case ckptRE.MatchString(rel):
-			return 3
-		case top == "receivedBlockMetadata":
-			return 2
-		}
-		return 1
-	}
 	switch {
 	case rel == "metadata":
 		return 4
-	case top == "offsets":
+	case top == "offsets", ckptRE.MatchString(rel):
 		return 3
-	case top == "commits":
+	case top == "commits", top == "receivedBlockMetadata":
 		return 2
 	}
 	return 1
@@ -783,7 +806,7 @@ func (b *backuper) copyCut(c *cut) ([]string, error) {
 	byRank := map[int][]srcFile{}
 	for _, f := range c.files {
 		in[f.rel] = true
-		r := rank(c.verdict.Kind, f.rel)
+		r := rank(f.rel)
 		if have, ok := b.copied[f.rel]; ok && r == 1 && have.Size == f.size {
 			continue // data never changes once written
 		}
