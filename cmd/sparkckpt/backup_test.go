@@ -17,6 +17,8 @@ import (
 	"github.com/sparkckpt/sparkckpt/fixtures/real"
 	"github.com/sparkckpt/sparkckpt/fixtures/tree"
 	"github.com/sparkckpt/sparkckpt/rewrite/backup"
+	"github.com/sparkckpt/sparkckpt/rewrite/lock"
+	"github.com/sparkckpt/sparkckpt/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -421,4 +423,31 @@ func TestRestoreKill(t *testing.T) {
 		assert.Empty(t, left, "step %d", n)
 	}
 	assert.Equal(t, 1, complete, "killed after the rename only")
+}
+
+// TestBackupLocked: while another run holds DEST's lock, backup and
+// prune exit 2 naming it and write nothing; a dry run needs no lock.
+func TestBackupLocked(t *testing.T) {
+	src := filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app")
+	dest := filepath.Join(t.TempDir(), "b")
+	require.NoError(t, os.MkdirAll(dest, 0o755))
+	local := store.NewLocal("/")
+	name, err := store.LocalName(dest)
+	require.NoError(t, err)
+	l, err := lock.Acquire(local, store.Join(name, backup.LockDir), dest+"/"+backup.LockDir)
+	require.NoError(t, err)
+	code, _, errs := runCLI("backup", src, dest)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "locked")
+	code, _, errs = runCLI("prune", dest, "--keep-last", "1")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "locked")
+	assert.Empty(t, listBackups(t, dest))
+	code, out, errs := runCLI("backup", "--dry-run", src, dest)
+	assert.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "would back up")
+	assert.Empty(t, listBackups(t, dest), "a dry run writes nothing")
+	require.NoError(t, l.Release())
+	backupOnce(t, src, dest)
+	assert.Len(t, listBackups(t, dest), 1)
 }
