@@ -33,7 +33,8 @@ The copy is checked where it lies; only then is the manifest written (created ex
 with every file's size and CRC32C. A folder without a manifest is an incomplete backup.
 
 Incremental: a file with the same path, size and CRC32C as in the newest complete backup is
-hard-linked from it on a local DEST instead of written again.
+hard-linked from it on a local DEST, copied server side on S3, instead of written again.
+--bwlimit RATE bounds the bytes per second copied and checksummed, all files together.
 
 SRC and DEST are local paths, file: or hdfs:// URIs. One backup or prune at a time per DEST
 (the lock DEST/.sparkckpt-backup.sparkckpt-lock).
@@ -42,6 +43,7 @@ Exit status: 0 backed up, 1 SRC cannot be backed up restorably (the findings say
 2 usage or I/O error, DEST locked.`
 
 type backupOptions struct {
+	bwlimit  byteSize
 	all      bool
 	dryRun   bool
 	parallel int
@@ -63,6 +65,7 @@ func newBackupCmd(g *globalOptions) *cobra.Command {
 	f.BoolVar(&o.all, "all", false, "copy every file, not only the restorable cut")
 	f.BoolVar(&o.dryRun, "dry-run", false, "say what would be copied and linked; write nothing")
 	f.IntVar(&o.parallel, "parallel", 4, "files copied at once")
+	f.Var(&o.bwlimit, "bwlimit", "at most this many bytes per second copied and checksummed, all files together (e.g. 50MiB)")
 	f.DurationVar(&o.timeout, "timeout", 0, "HDFS: time to reach each namenode")
 	g.addLimitFlags(cmd)
 	return cmd
@@ -91,7 +94,7 @@ func runBackup(cmd *cobra.Command, g *globalOptions, o *backupOptions, srcArg, d
 		return &exitErr{code: exitError, err: err}
 	}
 	bo := backup.Options{SourceURI: src.display, DestURI: dst.display, All: o.all, DryRun: o.dryRun,
-		Parallel: o.parallel, Version: version(), Limits: g.limits()}
+		Parallel: o.parallel, Version: version(), Limits: g.limits(), BWLimit: int64(o.bwlimit)}
 	if h := crashHooks(); h != nil {
 		bo.Step = h.Step
 	}

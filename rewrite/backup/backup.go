@@ -304,6 +304,10 @@ type Options struct {
 	// AfterCopy, if set, is called after an attempt's copy, before its
 	// check (tests make Spark act there).
 	AfterCopy func(attempt int)
+	// BWLimit, if positive, bounds the bytes per second the backup reads
+	// to copy and checksum files (all transfers together; the checks'
+	// own reads are not limited).
+	BWLimit int64
 	// Progress, if set, is called (never concurrently) as files are
 	// copied or linked; each attempt starts a new count.
 	Progress func(copytree.Progress)
@@ -616,6 +620,9 @@ func Backup(ctx context.Context, src store.Store, srcDir string, dst store.Store
 	if bs, ok := dst.(store.BatchSyncer); ok {
 		b.batch = bs
 	}
+	if o.BWLimit > 0 {
+		b.limit = newLimiter(o.BWLimit)
+	}
 	var lastFail error
 	for attempt := 1; attempt <= o.Attempts; attempt++ {
 		m.Attempts = attempt
@@ -745,6 +752,7 @@ type backuper struct {
 	mu          sync.Mutex
 	copied      map[string]File
 	prog        copytree.Progress
+	limit       *limiter // nil: no --bwlimit
 	transferred int64
 	linked      int
 }
@@ -946,7 +954,7 @@ func (b *backuper) copyFile(ctx context.Context, f srcFile) error {
 		return err
 	}
 	h := crc32.New(castagnoli)
-	n, err := io.Copy(io.MultiWriter(w, h), ctxReader{ctx, r})
+	n, err := io.Copy(io.MultiWriter(w, h), b.reader(ctx, r))
 	if err != nil {
 		w.Close()
 		b.dst.Remove(dst)
@@ -1002,8 +1010,16 @@ func (b *backuper) sum(ctx context.Context, name string) (uint32, int64, error) 
 	}
 	defer r.Close()
 	h := crc32.New(castagnoli)
-	n, err := io.Copy(h, ctxReader{ctx, r})
+	n, err := io.Copy(h, b.reader(ctx, r))
 	return h.Sum32(), n, err
+}
+
+// reader reads r, stopping when ctx ends, within --bwlimit.
+func (b *backuper) reader(ctx context.Context, r io.Reader) io.Reader {
+	if b.limit != nil {
+		return limitedReader{ctx: ctx, l: b.limit, r: ctxReader{ctx, r}}
+	}
+	return ctxReader{ctx, r}
 }
 
 type ctxReader struct {
