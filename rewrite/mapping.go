@@ -181,6 +181,11 @@ func (mp *Mapper) matchAt(s string, i int) (*rule, int) {
 	if !mp.first[s[i]] || i > 0 && !leftBoundary(s[i-1]) {
 		return nil, 0
 	}
+	return mp.prefixAt(s, i)
+}
+
+// prefixAt is matchAt without the boundary before i.
+func (mp *Mapper) prefixAt(s string, i int) (*rule, int) {
 	for k := range mp.rules {
 		for _, p := range mp.rules[k].patterns {
 			if strings.HasPrefix(s[i:], p) && (i+len(p) == len(s) || boundary(s[i+len(p)]) || strings.HasSuffix(p, "/")) {
@@ -223,6 +228,25 @@ func (mp *Mapper) Find(s string) []int {
 	var out []int
 	for i := 0; i < len(s); i++ {
 		if r, l := mp.matchAt(s, i); r != nil {
+			out = append(out, i)
+			i += l - 1
+		}
+	}
+	return out
+}
+
+// FindRaw returns the byte offsets in b, raw bytes of a file (a Java
+// stream, a pickle), where a mapped prefix matches. Unlike Find it does not
+// ask for a boundary before the match: there the byte before a string is
+// its length, which may be any byte ('o' for a 111-byte string).
+func (mp *Mapper) FindRaw(b []byte) []int {
+	var out []int
+	s := string(b)
+	for i := 0; i < len(s); i++ {
+		if !mp.first[s[i]] {
+			continue
+		}
+		if r, l := mp.prefixAt(s, i); r != nil {
 			out = append(out, i)
 			i += l - 1
 		}

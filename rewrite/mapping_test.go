@@ -81,3 +81,15 @@ func TestKindOfPath(t *testing.T) {
 		assert.Equal(t, want, KindOfPath(rel), rel)
 	}
 }
+
+// TestFindRaw: in raw bytes the byte before a string is its length, here
+// 'o' (111), which Find takes for part of a word; FindRaw finds the URI
+// (a Spark 4.0 driver log record was copied unrewritten because of it).
+func TestFindRaw(t *testing.T) {
+	mp, err := NewMapper([]Mapping{{From: "hdfs://nn:8020", To: "hdfs://new:8020"}})
+	require.NoError(t, err)
+	raw := []byte("t\x00ohdfs://nn:8020/user/x\x00hdfs://nn:80200/no")
+	assert.Empty(t, mp.Find(string(raw)))
+	assert.Equal(t, []int{3}, mp.FindRaw(raw))
+	assert.Empty(t, mp.FindRaw([]byte("hdfs://nn:802")))
+}

@@ -324,7 +324,7 @@ func editPickles(s *javaser.Stream, mp *Mapper, cache pickleCache) ([]Edit, erro
 // a pickle, ...). A plan with any is refused unless forced.
 func findUnhandled(b []byte, mp *Mapper) []Unhandled {
 	var out []Unhandled
-	for _, off := range mp.Find(string(b)) {
+	for _, off := range mp.FindRaw(b) {
 		lo, hi := max(0, off-16), min(len(b), off+48)
 		out = append(out, Unhandled{Offset: int64(off), Context: printable(b[lo:hi])})
 	}
@@ -363,7 +363,7 @@ func transformLog(in []byte, mp *Mapper) (*result, error) {
 	var changes []changed
 	for i := 0; rd.Next(); i++ {
 		payload := rd.Record()
-		if len(mp.Find(string(payload))) == 0 {
+		if len(mp.FindRaw(payload)) == 0 {
 			out = wal.AppendRecord(out, payload)
 			continue
 		}

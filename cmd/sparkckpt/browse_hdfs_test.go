@@ -34,7 +34,9 @@ func readHDFS(t *testing.T, uri string) []byte {
 // the first screen with the URI as title, a search that reads every file
 // from HDFS, the URIs view, a rewrite preview that writes nothing, and a
 // clean exit.
-func TestBrowseTmuxHDFS(t *testing.T) {
+func TestBrowseTmuxHDFS(t *testing.T) { testBrowseTmuxHDFS(t, startFakeHDFS) }
+
+func testBrowseTmuxHDFS(t *testing.T, startHDFS func(*testing.T) hdfsPeer) {
 	requireTmux(t)
 	hdfsEnv(t)
 	srv := startHDFS(t)
@@ -43,7 +45,7 @@ func TestBrowseTmuxHDFS(t *testing.T) {
 	uri := putTree(t, local, srv.URI()+"/ckpt/hdfs-app")
 	s := startTmux(t, bin, "browse", "--expect-fs", "hdfs://new-nn:8020", uri)
 
-	scr := s.waitFor("★ Spark restores from this file", "Metadata checkpoints (3 files", "RDD checkpoint data (10 files")
+	scr := s.waitFor("★ Spark restores from this file", "Metadata checkpoints (3 files", "RDD checkpoint data (10 files", " sparkckpt browse  "+uri, "hdfs-app/ 13 files", "checkpoint-1700000010000.bk", "checkpointDir  hdfs://namenode.example.com:8020", "expect-fs hdfs://new-nn:8020") // all of it: a screen may be caught mid-draw
 	for _, w := range []string{" sparkckpt browse  " + uri, "hdfs-app/ 13 files", "checkpoint-1700000010000.bk", "checkpointDir  hdfs://namenode.example.com:8020", "expect-fs hdfs://new-nn:8020"} {
 		if !strings.Contains(scr, w) {
 			t.Errorf("first screen lacks %q:\n%s", w, scr)
@@ -123,7 +125,9 @@ func TestBrowseTmuxHDFS(t *testing.T) {
 // TestBrowseTmuxHDFSFile opens files on HDFS: a driver log selects itself
 // in its checkpoint directory, and (with the real fixtures) a Structured
 // Streaming offsets file selects itself in its checkpoint.
-func TestBrowseTmuxHDFSFile(t *testing.T) {
+func TestBrowseTmuxHDFSFile(t *testing.T) { testBrowseTmuxHDFSFile(t, startFakeHDFS) }
+
+func testBrowseTmuxHDFSFile(t *testing.T, startHDFS func(*testing.T) hdfsPeer) {
 	requireTmux(t)
 	hdfsEnv(t)
 	srv := startHDFS(t)
@@ -155,7 +159,9 @@ func TestBrowseTmuxHDFSFile(t *testing.T) {
 
 // browseTarget resolves hdfs:// files to their checkpoint directory and
 // the file within it, as for local paths.
-func TestBrowseTargetHDFS(t *testing.T) {
+func TestBrowseTargetHDFS(t *testing.T) { testBrowseTargetHDFS(t, startFakeHDFS) }
+
+func testBrowseTargetHDFS(t *testing.T, startHDFS func(*testing.T) hdfsPeer) {
 	hdfsEnv(t)
 	srv := startHDFS(t)
 	local := tree.Copy(t, filepath.Join(repoDir(), "fixtures", "generated", "dstream", "hdfs-app"))

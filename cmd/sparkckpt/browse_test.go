@@ -159,7 +159,7 @@ func TestBrowseTmux(t *testing.T) {
 	dir := tree.Copy(t, filepath.Join(repoDir(), "fixtures", "generated", "dstream", "hdfs-app"))
 	s := startTmux(t, bin, "browse", "--expect-fs", "hdfs://new-nn:8020", dir)
 
-	scr := s.waitFor("★ Spark restores from this file", "Metadata checkpoints (3 files", "RDD checkpoint data (10 files")
+	scr := s.waitFor("★ Spark restores from this file", "Metadata checkpoints (3 files", "RDD checkpoint data (10 files", "checkpoint-1700000010000.bk", "checkpointDir  hdfs://namenode.example.com:8020", "expect-fs hdfs://new-nn:8020", "? all keys") // all of it: a screen may be caught mid-draw
 	for _, w := range []string{"checkpoint-1700000010000.bk", "checkpointDir  hdfs://namenode.example.com:8020", "expect-fs hdfs://new-nn:8020", "? all keys"} {
 		if !strings.Contains(scr, w) {
 			t.Errorf("first screen lacks %q:\n%s", w, scr)

@@ -32,13 +32,33 @@ func hdfsEnv(t *testing.T) {
 	t.Setenv("HADOOP_USER_NAME", "spark")
 }
 
-func startHDFS(t *testing.T) *hdfstest.Server {
+// hdfsPeer is the namenode an HDFS end-to-end test runs against: the
+// in-process store/hdfs/hdfstest server (TestX) or a real MiniDFSCluster
+// (TestRealHDFSEndToEnd/X, see realhdfs_test.go). Each test body is a
+// testX(t, startHDFS) function that starts its peer with startHDFS.
+type hdfsPeer interface {
+	// URI is hdfs://HOST:PORT.
+	URI() string
+	// Paths lists every file and directory (with a trailing slash) under /.
+	Paths(t *testing.T) []string
+}
+
+// fakePeer is an hdfstest server as an hdfsPeer.
+type fakePeer struct{ *hdfstest.Server }
+
+func (p fakePeer) Paths(*testing.T) []string { return p.Server.Paths() }
+
+// startServer starts an in-process namenode and datanode for t.
+func startServer(t *testing.T) *hdfstest.Server {
 	t.Helper()
 	srv, err := hdfstest.New(hdfstest.Options{BlockSize: 1 << 20})
 	require.NoError(t, err)
 	t.Cleanup(func() { srv.Close() })
 	return srv
 }
+
+// startFakeHDFS starts the in-process namenode and datanode as t's peer.
+func startFakeHDFS(t *testing.T) hdfsPeer { return fakePeer{startServer(t)} }
 
 // runCLI runs sparkckpt in process.
 func runCLI(args ...string) (code int, stdout, stderr string) {
@@ -50,6 +70,18 @@ func runCLI(args ...string) (code int, stdout, stderr string) {
 // TestCpScripts runs testdata/script/cp_hdfs*.txtar, each against a fresh
 // in-process HDFS at $HDFS (TestScripts skips them: [!hdfs]).
 func TestCpScripts(t *testing.T) {
+	runCpScripts(t, func(env *testscript.Env) (string, error) {
+		srv, err := hdfstest.New(hdfstest.Options{BlockSize: 1 << 20})
+		if err != nil {
+			return "", err
+		}
+		env.Defer(func() { srv.Close() })
+		return srv.URI(), nil
+	})
+}
+
+// runCpScripts runs the cp_hdfs scripts, each with $HDFS from hdfsURI.
+func runCpScripts(t *testing.T, hdfsURI func(env *testscript.Env) (string, error)) {
 	root := repoDir()
 	realDir := filepath.Join(root, "..", "shared", "fixtures-real")
 	_, realErr := os.Stat(realDir)
@@ -61,12 +93,11 @@ func TestCpScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		UpdateScripts:       os.Getenv("UPDATE_SCRIPTS") == "1",
 		Setup: func(env *testscript.Env) error {
-			srv, err := hdfstest.New(hdfstest.Options{BlockSize: 1 << 20})
+			uri, err := hdfsURI(env)
 			if err != nil {
 				return err
 			}
-			env.Defer(func() { srv.Close() })
-			env.Setenv("HDFS", srv.URI())
+			env.Setenv("HDFS", uri)
 			env.Setenv("FIXTURES", filepath.Join(root, "fixtures", "generated"))
 			env.Setenv("REAL", realDir)
 			env.Setenv("HADOOP_USER_NAME", "spark")
@@ -90,7 +121,9 @@ func TestCpScripts(t *testing.T) {
 // disk to (test) HDFS with a mapping, then read the destination back
 // through the store as inspect does: the new URIs; then back to the local
 // disk, where inspect, uris and check read it.
-func TestCpToHDFSAndBack(t *testing.T) {
+func TestCpToHDFSAndBack(t *testing.T) { testCpToHDFSAndBack(t, startFakeHDFS) }
+
+func testCpToHDFSAndBack(t *testing.T, startHDFS func(*testing.T) hdfsPeer) {
 	hdfsEnv(t)
 	srv := startHDFS(t)
 	src := tree.Copy(t, filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"))
@@ -136,7 +169,9 @@ func TestCpToHDFSAndBack(t *testing.T) {
 // TestCpRealTreeRoundTrip: a real Spark-written local checkpoint, to HDFS
 // and back with the reverse mapping: byte for byte the original tree,
 // .crc sidecars included.
-func TestCpRealTreeRoundTrip(t *testing.T) {
+func TestCpRealTreeRoundTrip(t *testing.T) { testCpRealTreeRoundTrip(t, startFakeHDFS) }
+
+func testCpRealTreeRoundTrip(t *testing.T, startHDFS func(*testing.T) hdfsPeer) {
 	hdfsEnv(t)
 	src := tree.Copy(t, filepath.Join(real.Root(t), "theonly0318-spark-study/data/streaming/ck"))
 	orig := tree.Snapshot(t, src)
@@ -210,7 +245,9 @@ func TestCpUnreachableNamenode(t *testing.T) {
 // destination does not exist (only a hidden temporary directory does);
 // after it, the destination is complete. A new cp then succeeds, takes
 // over the killed one's lock, removes its partial copy and says so.
-func TestCpKilled(t *testing.T) {
+func TestCpKilled(t *testing.T) { testCpKilled(t, startFakeHDFS) }
+
+func testCpKilled(t *testing.T, startHDFS func(*testing.T) hdfsPeer) {
 	if testing.Short() {
 		t.Skip("builds and kills a real process")
 	}
@@ -274,7 +311,7 @@ func TestCpKilled(t *testing.T) {
 }
 
 // inspectDest says whether dst exists and counts temporary directories beside it.
-func inspectDest(t *testing.T, srv *hdfstest.Server, target, dst string) (bool, int) {
+func inspectDest(t *testing.T, srv hdfsPeer, target, dst string) (bool, int) {
 	t.Helper()
 	if target == "local" {
 		_, err := os.Stat(dst)
@@ -291,7 +328,7 @@ func inspectDest(t *testing.T, srv *hdfstest.Server, target, dst string) (bool, 
 	p := strings.TrimPrefix(dst, srv.URI())
 	parent := filepath.Dir(p)
 	exists, n := false, 0
-	for _, q := range srv.Paths() {
+	for _, q := range srv.Paths(t) {
 		if q == p+"/" {
 			exists = true
 		}
@@ -315,7 +352,9 @@ func TestProgressBar(t *testing.T) {
 
 // TestCpSidecarsFromHDFS: files copied from HDFS to the local disk get
 // the sidecars Hadoop's LocalFileSystem would write; write-ahead logs none.
-func TestCpSidecarsFromHDFS(t *testing.T) {
+func TestCpSidecarsFromHDFS(t *testing.T) { testCpSidecarsFromHDFS(t, startFakeHDFS) }
+
+func testCpSidecarsFromHDFS(t *testing.T, startHDFS func(*testing.T) hdfsPeer) {
 	hdfsEnv(t)
 	srv := startHDFS(t)
 	// A checkpoint with write-ahead logs: hdfs-app and the WAL fixture tree in one directory.

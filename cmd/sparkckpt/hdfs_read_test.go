@@ -119,7 +119,9 @@ func structgenTree(t *testing.T) string {
 // Streaming checkpoint on HDFS, the whole checkpoint and single files,
 // give what they give on the local disk; a state delta removed on HDFS is
 // found there.
-func TestStructuredOnHDFS(t *testing.T) {
+func TestStructuredOnHDFS(t *testing.T) { testStructuredOnHDFS(t, startFakeHDFS) }
+
+func testStructuredOnHDFS(t *testing.T, startHDFS func(*testing.T) hdfsPeer) {
 	hdfsEnv(t)
 	srv := startHDFS(t)
 	local := structgenTree(t)
@@ -211,7 +213,9 @@ var realStructured = []string{
 
 // TestRealStructuredOnHDFS compares inspect, uris and check of real
 // Spark-written trees on HDFS with the same trees on the local disk.
-func TestRealStructuredOnHDFS(t *testing.T) {
+func TestRealStructuredOnHDFS(t *testing.T) { testRealStructuredOnHDFS(t, startFakeHDFS) }
+
+func testRealStructuredOnHDFS(t *testing.T, startHDFS func(*testing.T) hdfsPeer) {
 	root := real.Root(t)
 	hdfsEnv(t)
 	srv := startHDFS(t)
@@ -302,7 +306,9 @@ func TestRealStructuredOnHDFS(t *testing.T) {
 // TestDStreamFilesOnHDFS: dump and cat of checkpoint and RDD files, and
 // inspect, uris and check of a checkpoint with its write-ahead logs (the
 // log directories and files themselves too), on HDFS as on the local disk.
-func TestDStreamFilesOnHDFS(t *testing.T) {
+func TestDStreamFilesOnHDFS(t *testing.T) { testDStreamFilesOnHDFS(t, startFakeHDFS) }
+
+func testDStreamFilesOnHDFS(t *testing.T, startHDFS func(*testing.T) hdfsPeer) {
 	hdfsEnv(t)
 	srv := startHDFS(t)
 	local := tree.Copy(t, filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"))
@@ -381,7 +387,7 @@ func TestDStreamFilesOnHDFS(t *testing.T) {
 // does not answer fails with one line naming host:port, exit 2.
 func TestReadHDFSUnreachable(t *testing.T) {
 	hdfsEnv(t)
-	srv := startHDFS(t)
+	srv := startServer(t)
 	uri := srv.URI()
 	srv.Close()
 	hostport := strings.TrimPrefix(uri, "hdfs://")

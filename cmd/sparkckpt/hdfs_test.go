@@ -17,7 +17,9 @@ import (
 // colinmarc client against the test namenode/datanode) with cp, relocating
 // it, then checks it where it lives: clean against the new namenode,
 // foreign against the old one, and a missing RDD directory is found on HDFS.
-func TestCheckOnHDFS(t *testing.T) {
+func TestCheckOnHDFS(t *testing.T) { testCheckOnHDFS(t, startFakeHDFS) }
+
+func testCheckOnHDFS(t *testing.T, startHDFS func(*testing.T) hdfsPeer) {
 	hdfsEnv(t)
 	srv := startHDFS(t)
 	src := tree.Copy(t, filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"))
@@ -62,7 +64,7 @@ func TestCheckOnHDFS(t *testing.T) {
 // naming host:port, exit 2.
 func TestCheckHDFSUnreachable(t *testing.T) {
 	hdfsEnv(t)
-	srv := startHDFS(t)
+	srv := startServer(t)
 	uri := srv.URI()
 	srv.Close()
 	code, _, errs := runCLI("check", uri+"/ckpt")
@@ -73,7 +75,9 @@ func TestCheckHDFSUnreachable(t *testing.T) {
 
 // TestInspectAndURIsOnHDFS: inspect and uris read a relocated checkpoint
 // (and its write-ahead log) where it lives on HDFS.
-func TestInspectAndURIsOnHDFS(t *testing.T) {
+func TestInspectAndURIsOnHDFS(t *testing.T) { testInspectAndURIsOnHDFS(t, startFakeHDFS) }
+
+func testInspectAndURIsOnHDFS(t *testing.T, startHDFS func(*testing.T) hdfsPeer) {
 	hdfsEnv(t)
 	srv := startHDFS(t)
 	src := tree.Copy(t, filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"))

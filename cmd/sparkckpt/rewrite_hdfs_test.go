@@ -71,7 +71,9 @@ var rewriteCases = []struct {
 // rewrite gives on the local disk, check and uris then see only the new
 // namenode, and --undo restores the exact originals, with the journal
 // and backups on HDFS or on the local disk.
-func TestRewriteOnHDFS(t *testing.T) {
+func TestRewriteOnHDFS(t *testing.T) { testRewriteOnHDFS(t, startFakeHDFS) }
+
+func testRewriteOnHDFS(t *testing.T, startHDFS func(*testing.T) hdfsPeer) {
 	hdfsEnv(t)
 	srv := startHDFS(t)
 	to := srv.URI()
@@ -166,7 +168,9 @@ func TestRewriteOnHDFS(t *testing.T) {
 // resumed rewrite still undoes to the originals (a kill while the backups
 // were being copied must not let --resume replace unsaved files), with
 // the backups on HDFS and on the local disk (another store).
-func TestRewriteCrashHDFS(t *testing.T) {
+func TestRewriteCrashHDFS(t *testing.T) { testRewriteCrashHDFS(t, startFakeHDFS) }
+
+func testRewriteCrashHDFS(t *testing.T, startHDFS func(*testing.T) hdfsPeer) {
 	if testing.Short() {
 		t.Skip("crash test builds and kills a real process")
 	}

@@ -95,11 +95,6 @@ func (g *globalOptions) getenv(key string) string {
 	return os.Getenv(key)
 }
 
-func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
-	root, _ := newRoot(stdin, stdout, stderr, getenv)
-	return root
-}
-
 // newRoot builds the command tree and returns it with its shared options.
 func newRoot(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) (*cobra.Command, *globalOptions) {
 	g := &globalOptions{maxDecompressed: decode.DefaultMaxDecompressed}

@@ -132,7 +132,7 @@ func TestCheckOnS3(t *testing.T) {
 func TestCpS3AllDirections(t *testing.T) {
 	hdfsEnv(t)
 	startS3(t)
-	hsrv := startHDFS(t)
+	hsrv := startServer(t)
 	src := filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app")
 	plain := withoutSidecars(tree.Snapshot(t, src))
 
@@ -464,7 +464,7 @@ func TestBrowseTmuxS3(t *testing.T) {
 	local := tree.Copy(t, filepath.Join(repoDir(), "fixtures", "generated", "dstream", "hdfs-app"))
 	uri := putTree(t, local, "s3a://bkt/ckpt/hdfs-app")
 	s := startTmux(t, bin, "browse", "--expect-fs", "hdfs://new-nn:8020", uri)
-	scr := s.waitFor("★ Spark restores from this file", "Metadata checkpoints (3 files", "RDD checkpoint data (10 files")
+	scr := s.waitFor("★ Spark restores from this file", "Metadata checkpoints (3 files", "RDD checkpoint data (10 files", " sparkckpt browse  "+uri, "hdfs-app/ 13 files", "checkpointDir  hdfs://namenode.example.com:8020") // all of it: a screen may be caught mid-draw
 	for _, w := range []string{" sparkckpt browse  " + uri, "hdfs-app/ 13 files", "checkpointDir  hdfs://namenode.example.com:8020"} {
 		if !strings.Contains(scr, w) {
 			t.Errorf("first screen lacks %q:\n%s", w, scr)

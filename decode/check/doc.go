@@ -48,7 +48,7 @@
 //	wal-uncleaned-batches    info             batches allocated and not cleaned up, which recovery replays
 //	memory-only-blocks       info             blocks recovery would need were kept in executor memory only (receiver
 //	                                          WAL off): re-run batches run without them
-//	pending-batch-not-in-wal error / warning  a batch the checkpoint re-runs has no block allocation in the driver log
+//	pending-batch-not-in-wal error / warning  a batch the checkpoint re-runs has no block allocation in the driver log (and is not after its last allocation, which restart allocates)
 //	                                          (error when the receiver write-ahead log is enabled)
 //	missing-wal-segment      error            a receiver log file holding blocks of a batch to recover is missing
 //	bad-wal-segment          error            such a file exists but does not hold the record (truncated, wrong length)

@@ -97,12 +97,25 @@ func customBlock(o *javaser.Object, class string) []byte {
 	return nil
 }
 
+// moduleName is the class of the Scala object (module) o stands for: its
+// own class, or for Scala 2.13's ModuleSerializationProxy, which 2.13
+// writes in place of a module (SerializeEnd$, Nil$, None$), the class in
+// its moduleClass field.
+func moduleName(o *javaser.Object) string {
+	if o.ClassName() == "scala.runtime.ModuleSerializationProxy" {
+		if c, ok := javaser.Resolve(field(o, "moduleClass")).(*javaser.Class); ok && c.Class != nil {
+			return c.Class.Name()
+		}
+	}
+	return o.ClassName()
+}
+
 func isEndMarker(n javaser.Node) bool {
 	o := object(n)
 	if o == nil {
 		return false
 	}
-	switch o.ClassName() {
+	switch moduleName(o) {
 	case "scala.collection.immutable.ListSerializeEnd$", "scala.collection.generic.SerializeEnd$":
 		return true
 	}
@@ -127,7 +140,7 @@ func Seq(n javaser.Node) ([]javaser.Node, bool) {
 	if o == nil {
 		return nil, false
 	}
-	name := o.ClassName()
+	name := moduleName(o)
 	switch name {
 	case "scala.collection.immutable.Nil$", "scala.collection.immutable.List$EmptyList$":
 		return nil, true
@@ -342,7 +355,7 @@ func Option(n javaser.Node) (value javaser.Node, some bool, ok bool) {
 	case "scala.None$":
 		return nil, false, true
 	case "scala.runtime.ModuleSerializationProxy":
-		if c, ok := javaser.Resolve(field(o, "moduleClass")).(*javaser.Class); ok && c.Class.Name() == "scala.None$" {
+		if moduleName(o) == "scala.None$" {
 			return nil, false, true
 		}
 	}

@@ -116,7 +116,8 @@ type StateVerdict struct {
 //	sink-log-missing-batch     error            a sink log batch is missing: readers of the output fail
 //	sink-log-unreadable        error            a sink log file does not parse
 //	foreign-authority          error / warning  absolute URIs on a filesystem that is none of --expect-fs (error for
-//	                                            state schema paths, which a restart reads)
+//	                                            state schema paths and the file source entries of the latest
+//	                                            offsets' log batch, which a restart reads)
 //	fs-not-checked             info             no --expect-fs: the filesystems referenced, unchecked
 //	crc-mismatch               error            a file differs from its .crc sidecar: Hadoop's ChecksumException
 //	crc-unreadable             warning          a .crc sidecar Hadoop cannot parse (it verifies nothing)
@@ -593,8 +594,9 @@ func (k *checker) checkFileSourceLog(s *SourceLog) {
 			k.unreadable("source-log-unreadable", f.Name, err, valid, "file source log")
 			continue
 		}
+		reread := s.Offset != nil && s.Offset.LogOffset != nil && *s.Offset.LogOffset == f.Batch
 		for _, e := range fl.Entries {
-			k.refs = append(k.refs, Reference{URI: e.Path, File: f.Name, Location: fmt.Sprintf("line %d: path", e.Line), Role: RoleSourceFile})
+			k.refs = append(k.refs, Reference{URI: e.Path, File: f.Name, Location: fmt.Sprintf("line %d: path", e.Line), Role: RoleSourceFile, Reread: reread})
 		}
 	}
 	if s.Offset != nil && s.Offset.LogOffset != nil && len(s.Files) > 0 {
@@ -1139,6 +1141,7 @@ func (k *checker) checkForeign() {
 	type group struct {
 		key    string
 		role   string
+		reread bool
 		places []check.Place
 	}
 	groups := map[string]*group{}
@@ -1162,8 +1165,11 @@ func (k *checker) checkForeign() {
 			}
 		}
 		gk := key + "\x00" + r.Role
+		if r.Reread {
+			gk += "\x00reread"
+		}
 		if groups[gk] == nil {
-			groups[gk] = &group{key: key, role: r.Role}
+			groups[gk] = &group{key: key, role: r.Role, reread: r.Reread}
 			order = append(order, gk)
 		}
 		groups[gk].places = append(groups[gk].places, check.Place{File: r.File, Location: r.Location, URI: r.URI})
@@ -1186,10 +1192,14 @@ func (k *checker) checkForeign() {
 	for _, gk := range order {
 		g := groups[gk]
 		sev := check.Warning
-		if g.role == RoleStateSchema {
+		if g.role == RoleStateSchema || g.reread {
 			sev = check.Error
 		}
 		meaning, _, _ := RoleMeaning(g.role)
+		if g.reread {
+			meaning = "files of the source log batch the latest offsets point at: a restart resolves them again " +
+				"(getBatch of the latest batch) and fails with ConnectException, NoRouteToHostException or UnknownHostException once that cluster is gone"
+		}
 		first := g.places[0]
 		from := commonPrefix(g.places)
 		k.add(check.Finding{Severity: sev, Code: "foreign-authority", File: first.File, Location: first.Location, Count: len(g.places), Places: g.places,

@@ -36,6 +36,11 @@ type Reference struct {
 	Role     string `json:"role"`
 	// Field locates the JSON string in the file.
 	Field StringField `json:"-"`
+	// Reread marks a file source entry of the log batch the latest
+	// offsets point at: a restart opens it (MicroBatchExecution's
+	// populateStartOffsets calls getBatch for the latest batch, whose
+	// relation resolves every file's status).
+	Reread bool `json:"-"`
 }
 
 // URIFields returns the URI-bearing JSON strings of a file (§8): the

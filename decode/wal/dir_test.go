@@ -224,3 +224,22 @@ func TestSummaryBadEvents(t *testing.T) {
 	assert.Equal(t, map[string]int{wal.TypeBatchAllocation: 1, wal.TypeBatchCleanup: 1}, s.Events)
 	assert.Empty(t, s.Uncleaned, "the unreadable allocation is not replayed")
 }
+
+// TestSummarizeDirSpark4 reads the driver log real Spark 4.0.1 (Scala
+// 2.13) wrote in TestSparkRestartDStreamWordCount
+// (fixtures/sparkpeer/testdata): Scala 2.13 writes the end of a
+// DefaultSerializationProxy collection as a ModuleSerializationProxy of
+// SerializeEnd$, which was read as an element, so every event with a
+// non-empty Seq or Map was not understood (11 of 33) and its cleanups
+// never applied.
+func TestSummarizeDirSpark4(t *testing.T) {
+	dir := filepath.Join("..", "..", "fixtures", "sparkpeer", "testdata", "spark4.0-dstream-wordcount")
+	s, err := wal.SummarizeDir(os.DirFS(dir), "receivedBlockMetadata")
+	require.NoError(t, err)
+	require.Len(t, s.Files, 1)
+	assert.Zero(t, s.Files[0].BadEvents)
+	checkSummary(t, s, summaryWant{files: 1, records: 33,
+		events:  map[string]int{wal.TypeBlockAddition: 1, wal.TypeBatchAllocation: 17, wal.TypeBatchCleanup: 15},
+		startMs: 1796687634294, stopMs: 1796687694294, first: 1796687634000, last: 1796687650000,
+		uncleaned: seconds(1796687644000, 1796687650000), unallocated: []string{}})
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	hdfsclient "github.com/colinmarc/hdfs/v2"
+	"github.com/sparkckpt/sparkckpt/fixtures/minihdfs"
 	"github.com/sparkckpt/sparkckpt/store"
 	"github.com/sparkckpt/sparkckpt/store/hdfs"
 	"github.com/sparkckpt/sparkckpt/store/hdfs/hdfstest"
@@ -276,4 +277,18 @@ func TestSplit(t *testing.T) {
 		_, _, err := hdfs.Split(bad)
 		assert.Error(t, err, bad)
 	}
+}
+
+// TestRealHDFSConformance runs the store suite through the real client
+// against a real namenode and datanode (MiniDFSCluster, Hadoop 3.3.4) with
+// 64 KiB blocks, so that the big file spans several.
+func TestRealHDFSConformance(t *testing.T) {
+	c := minihdfs.Start(t, minihdfs.Options{BlockSize: 64 << 10})
+	f := c.Connect(t, "sparkckpt")
+	var n atomic.Int32
+	storetest.Run(t, func(t *testing.T) (store.Store, string) {
+		dir := fmt.Sprintf("conformance/%02d", n.Add(1))
+		require.NoError(t, f.MkdirAll(dir, 0o755))
+		return f, dir
+	}, storetest.Options{BigFile: 300000})
 }

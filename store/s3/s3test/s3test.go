@@ -32,8 +32,9 @@ type Server struct {
 	// Region is the server's region.
 	Region string
 	// Root is the directory the posix backend keeps buckets in.
-	Root string
-	cmd  *exec.Cmd
+	Root   string
+	cmd    *exec.Cmd
+	exited chan error
 }
 
 // Binary finds versitygw: on PATH, else in GOBIN or GOPATH/bin.
@@ -89,11 +90,8 @@ func Start(t testing.TB) *Server {
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
 		if waitListening(addr, exited, 15*time.Second) {
-			s.cmd, s.Endpoint = cmd, "http://"+addr
-			t.Cleanup(func() {
-				cmd.Process.Kill()
-				<-exited
-			})
+			s.cmd, s.Endpoint, s.exited = cmd, "http://"+addr, exited
+			t.Cleanup(s.Stop)
 			return s
 		}
 		cmd.Process.Kill()
@@ -102,6 +100,20 @@ func Start(t testing.TB) *Server {
 		}
 	}
 }
+
+// Stop kills the server and waits for it to exit (its port is then free);
+// stopping a stopped server does nothing. Start's cleanup calls it.
+func (s *Server) Stop() {
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Kill()
+	<-s.exited
+	s.cmd = nil
+}
+
+// Addr is the server's HOST:PORT.
+func (s *Server) Addr() string { return strings.TrimPrefix(s.Endpoint, "http://") }
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
