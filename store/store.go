@@ -107,6 +107,14 @@ type Linker interface {
 	Link(oldname, newname string) error
 }
 
+// Copier is implemented by stores that copy a file within themselves
+// without the bytes passing through the caller (S3: a server-side
+// CopyObject). The copy is whole or absent, like a Create's Close.
+type Copier interface {
+	// CopyFile copies the file oldname to newname, which must not exist.
+	CopyFile(oldname, newname string) error
+}
+
 // DirSyncer is implemented by stores whose directory entries become
 // durable only when the directory is synced (the local disk: a hard link
 // is durable after fsync of its directory). Create, Rename and MkdirAll

@@ -330,7 +330,11 @@ func (b *progressBar) update(p copytree.Progress) {
 	}
 	rate := ""
 	if el := now.Sub(b.start).Seconds(); el > 0.2 {
-		rate = " " + humanBytes(int64(float64(p.BytesDone)/el)) + "/s"
+		bps := float64(p.BytesDone) / el
+		rate = " " + humanBytes(int64(bps)) + "/s"
+		if bps > 0 && p.BytesDone < p.Bytes {
+			rate += " ETA " + (time.Duration(float64(p.Bytes-p.BytesDone)/bps) * time.Second).Round(time.Second).String()
+		}
 	}
 	cur := escapeText(p.Current) // a file name (escape.go)
 	if len(cur) > 30 {

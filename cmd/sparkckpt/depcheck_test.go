@@ -26,6 +26,8 @@ func TestDependencyDirection(t *testing.T) {
 		"rewrite":        {mod + "tui", mod + "cmd", "github.com/spf13/cobra", "github.com/charmbracelet/", mod + "fixtures"},
 		"tui":            {mod + "cmd", "github.com/spf13/cobra", mod + "store/hdfs", mod + "fixtures", clipboard},
 		"cmd":            {mod + "fixtures", "testing", mod + "store/hdfs/hdfstest", mod + "store/storetest", mod + "store/s3/s3test", clipboard},
+		// The backup loop works on any store: only the command picks one.
+		"rewrite/backup": {mod + "store/hdfs", mod + "store/s3", mod + "tui", mod + "cmd", "github.com/spf13/cobra", "github.com/aws/", "github.com/colinmarc/hdfs"},
 		// The store is below everything: it knows nothing of Spark formats.
 		"store": {mod + "rewrite", mod + "decode", mod + "tui", mod + "cmd", "github.com/spf13/cobra"},
 	}

@@ -137,6 +137,10 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) stri
 		newRewriteCmd(g),
 		newBrowseCmd(g),
 		newCpCmd(g),
+		newBackupCmd(g),
+		newBackupsCmd(g),
+		newRestoreCmd(g),
+		newPruneCmd(g),
 	)
 	return root, g
 }

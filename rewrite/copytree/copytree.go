@@ -132,6 +132,10 @@ type Options struct {
 	// directory point to; without it such a copy is refused (see
 	// "Symbolic links" in the package doc).
 	FollowSymlinks bool
+	// Exclude, if set, leaves out the source files (slash-separated,
+	// relative to the source directory) for which it returns true: a
+	// backup's manifest when a backup is restored.
+	Exclude func(rel string) bool
 }
 
 // OwnerName is the owner record in a copy's temporary directory (a
@@ -288,6 +292,15 @@ func Copy(ctx context.Context, src store.Store, srcDir string, dst store.Store, 
 	files, dirs, links, skipped, err := listSource(src, srcDir, o.FollowSymlinks)
 	if err != nil {
 		return nil, err
+	}
+	if o.Exclude != nil {
+		kept := files[:0]
+		for _, f := range files {
+			if !o.Exclude(f.rel) {
+				kept = append(kept, f)
+			}
+		}
+		files = kept
 	}
 	if err := checkSource(files, o.Mapper); err != nil {
 		return nil, fmt.Errorf("%s: %w", srcURI, err)

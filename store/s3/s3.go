@@ -983,6 +983,31 @@ func (f *FS) copyObject(name, src, dst string) error {
 	return nil
 }
 
+var _ store.Copier = (*FS)(nil)
+
+// CopyFile copies the file oldname to newname server side (CopyObject,
+// with a CRC32C checksum on the copy). newname must not exist; its
+// directory must (as for Create).
+func (f *FS) CopyFile(oldname, newname string) error {
+	if err := f.check("copy", oldname); err != nil {
+		return err
+	}
+	if err := f.check("copy", newname); err != nil {
+		return err
+	}
+	if err := f.parentExists("copy", newname); err != nil {
+		return err
+	}
+	fi, err := f.head(newname)
+	if err != nil {
+		return err
+	}
+	if fi != nil {
+		return &fs.PathError{Op: "copy", Path: f.Path(newname), Err: fs.ErrExist}
+	}
+	return f.copyObject(oldname, key(oldname), key(newname))
+}
+
 // Rename moves a file (CopyObject, then DeleteObject of the source) or a
 // directory (every object under it, copied then deleted: not atomic).
 // See the package documentation for what a crash leaves.

@@ -87,3 +87,19 @@ func FuzzSplit(f *testing.F) {
 		}
 	})
 }
+
+// TestCopyFile: a server-side copy holds the source's bytes, refuses an
+// existing destination (fs.ErrExist) and a missing source (fs.ErrNotExist).
+func TestCopyFile(t *testing.T) {
+	_, f := open(t, "s3", "copy", 0)
+	require.NoError(t, f.MkdirAll("a", 0o755))
+	require.NoError(t, f.MkdirAll("b", 0o755))
+	require.NoError(t, store.WriteFileAtomic(f, "a/x", []byte("state delta"), 0o644))
+	require.NoError(t, f.CopyFile("a/x", "b/x"))
+	got, err := store.ReadFile(f, "b/x")
+	require.NoError(t, err)
+	require.Equal(t, "state delta", string(got))
+	require.ErrorIs(t, f.CopyFile("a/x", "b/x"), fs.ErrExist)
+	require.ErrorIs(t, f.CopyFile("a/nope", "b/y"), fs.ErrNotExist)
+	var _ store.Copier = f
+}
