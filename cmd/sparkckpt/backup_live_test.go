@@ -111,7 +111,8 @@ func (w *liveWriter) batch(b int64) error {
 // TestBackupLiveWriter backs up a Structured Streaming checkpoint again
 // and again while a writer replays its history as Spark does (new
 // offsets, state deltas and snapshots, commits; old state, offsets and
-// commits deleted): every backup that completes restores, and its
+// commits deleted): every backup that completes restores (its source log
+// relocated from hdfs://namenode:8020 to the local disk with --map), and its
 // restored copy checks clean and restarts at the batch the manifest
 // names. Backups Spark tore are retried or refused (exit 1), never
 // completed.
@@ -195,7 +196,7 @@ func TestBackupLiveWriter(t *testing.T) {
 	assert.Len(t, l, len(complete), "a refused backup leaves nothing")
 	for _, c := range complete {
 		target := filepath.Join(t.TempDir(), "r-"+c.id)
-		code, out, errs := runCLI("restore", "--json", dest+"/"+c.id, target)
+		code, out, errs := runCLI("restore", "--json", dest+"/"+c.id, target, "--map", "hdfs://namenode:8020=file:///")
 		require.Equal(t, 0, code, "%s: %s%s", c.id, out, errs)
 		code, out, _ = runCLI("check", "--json", target)
 		require.Equal(t, 0, code, "%s: %s", c.id, out)

@@ -244,7 +244,9 @@ func TestBackupNotRestorable(t *testing.T) {
 
 // TestBackupHDFS: backup from HDFS to the local disk (incremental links)
 // and from the local disk to HDFS; backups and restore read HDFS.
-func TestBackupHDFS(t *testing.T) {
+func TestBackupHDFS(t *testing.T) { testBackupHDFS(t, startFakeHDFS) }
+
+func testBackupHDFS(t *testing.T, startHDFS func(*testing.T) hdfsPeer) {
 	hdfsEnv(t)
 	srv := startServer(t)
 	src := tree.Copy(t, filepath.Join(repoDir(), "fixtures/generated/dstream/hdfs-app"))
