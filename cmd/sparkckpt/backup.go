@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
-	"github.com/sparkckpt/sparkckpt/rewrite"
 	"github.com/sparkckpt/sparkckpt/rewrite/backup"
 	"github.com/sparkckpt/sparkckpt/rewrite/copytree"
 	"github.com/sparkckpt/sparkckpt/store/s3"
@@ -170,13 +169,6 @@ func orNone(s string) string {
 	return s
 }
 
-func cmdContext(cmd *cobra.Command) context.Context {
-	if ctx := cmd.Context(); ctx != nil {
-		return ctx
-	}
-	return context.Background()
-}
-
 // backupsEntry is one element of backups --json.
 type backupsEntry struct {
 	backup.Info
@@ -308,12 +300,9 @@ func fsOf(l *location) string {
 }
 
 func runRestore(cmd *cobra.Command, g *globalOptions, o *restoreOptions, srcArg, dstArg string) error {
-	var mp *rewrite.Mapper
-	var err error
-	if len(o.rw.maps) > 0 || o.rw.from != "" || o.rw.to != "" {
-		if mp, err = o.rw.mapper(g.limits()); err != nil {
-			return &exitErr{code: exitError, err: usageError{err}}
-		}
+	mp, err := o.rw.mapperIfAny(g.limits()) // nil: restored as it was backed up
+	if err != nil {
+		return &exitErr{code: exitError, err: usageError{err}}
 	}
 	ctx := cmdContext(cmd)
 	st := newStores(ctx, g.getenv, o.timeout)

@@ -108,20 +108,14 @@ type cpResult struct {
 }
 
 func runCp(cmd *cobra.Command, g *globalOptions, o *cpOptions, srcArg, dstArg string) error {
-	var mp *rewrite.Mapper // none: a plain copy
-	var err error
-	if len(o.rw.maps) > 0 || o.rw.from != "" || o.rw.to != "" {
-		if mp, err = o.rw.mapper(g.limits()); err != nil {
-			return &exitErr{code: exitError, err: usageError{err}}
-		}
+	mp, err := o.rw.mapperIfAny(g.limits()) // nil: a plain copy
+	if err != nil {
+		return &exitErr{code: exitError, err: usageError{err}}
 	}
 	if o.parallel < 1 {
 		return &exitErr{code: exitError, err: usageError{fmt.Errorf("--parallel must be at least 1")}}
 	}
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx := cmdContext(cmd)
 	st := newStores(ctx, g.getenv, o.timeout)
 	defer st.Close()
 	src, err := st.open(srcArg)

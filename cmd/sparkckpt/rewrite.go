@@ -229,6 +229,15 @@ func applyFailed(err error, journal string) error {
 	return fmt.Errorf("%w\nnothing is lost: complete with 'sparkckpt rewrite --resume %s' or roll back with 'sparkckpt rewrite --undo %s'", err, journal, journal)
 }
 
+// mapperIfAny is mapper for a command where the mapping is optional (cp,
+// restore): nil, a plain copy, when no --from, --to or --map was given.
+func (o *rewriteOptions) mapperIfAny(lim decode.Limits) (*rewrite.Mapper, error) {
+	if len(o.maps) == 0 && o.from == "" && o.to == "" {
+		return nil, nil
+	}
+	return o.mapper(lim)
+}
+
 // mapper builds the mapping of --from/--to and --map; files rewritten with
 // it are decoded within lim (--max-decompressed).
 func (o *rewriteOptions) mapper(lim decode.Limits) (*rewrite.Mapper, error) {

@@ -163,6 +163,15 @@ type usageError struct{ error }
 
 func (u usageError) Unwrap() error { return u.error }
 
+// cmdContext is the command's context, or a background one when the
+// command runs without (a test calling RunE directly).
+func cmdContext(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
+
 // run executes sparkckpt with args and returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1)) // a command's limit ends with it
