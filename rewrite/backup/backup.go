@@ -58,7 +58,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"io/fs"
 	"path"
@@ -270,11 +269,11 @@ func backupOK(v Verification) bool {
 // fingerprint sums up a listing (names and sizes): Spark changed the
 // directory when it differs.
 func fingerprint(files []srcFile) string {
-	h := crc32.New(castagnoli)
+	h := copytree.NewCRC32C()
 	for _, f := range files {
 		fmt.Fprintf(h, "%s\x00%d\x00", f.rel, f.size)
 	}
-	return crcHex(h.Sum32())
+	return copytree.CRC32CHex(h.Sum32())
 }
 
 // Options configure Backup.
@@ -522,10 +521,6 @@ func rank(rel string) int {
 	}
 	return 1
 }
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-func crcHex(sum uint32) string { return fmt.Sprintf("%08x", sum) }
 
 // Backup backs up the checkpoint directory srcDir of src into a new
 // folder under destDir of dst. See the package doc.
@@ -923,7 +918,7 @@ func (b *backuper) copyFile(ctx context.Context, f srcFile) error {
 		if err != nil {
 			return err
 		}
-		if n == o.Size && crcHex(sum) == o.CRC32C {
+		if n == o.Size && copytree.CRC32CHex(sum) == o.CRC32C {
 			if err := b.linker.Link(store.Join(b.prevDir, f.rel), dst); err == nil {
 				b.mu.Lock()
 				b.copied[f.rel] = File{Path: f.rel, Size: n, CRC32C: o.CRC32C}
@@ -953,7 +948,7 @@ func (b *backuper) copyFile(ctx context.Context, f srcFile) error {
 	if err != nil {
 		return err
 	}
-	h := crc32.New(castagnoli)
+	h := copytree.NewCRC32C()
 	n, err := io.Copy(io.MultiWriter(w, h), b.reader(ctx, r))
 	if err != nil {
 		w.Close()
@@ -965,7 +960,7 @@ func (b *backuper) copyFile(ctx context.Context, f srcFile) error {
 		return err
 	}
 	b.mu.Lock()
-	b.copied[f.rel] = File{Path: f.rel, Size: n, CRC32C: crcHex(h.Sum32())}
+	b.copied[f.rel] = File{Path: f.rel, Size: n, CRC32C: copytree.CRC32CHex(h.Sum32())}
 	b.transferred += n
 	b.mu.Unlock()
 	b.done(f)
@@ -1009,7 +1004,7 @@ func (b *backuper) sum(ctx context.Context, name string) (uint32, int64, error) 
 		return 0, 0, err
 	}
 	defer r.Close()
-	h := crc32.New(castagnoli)
+	h := copytree.NewCRC32C()
 	n, err := io.Copy(h, b.reader(ctx, r))
 	return h.Sum32(), n, err
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"io/fs"
 	"path"
@@ -133,7 +132,7 @@ func VerifyFiles(ctx context.Context, dst store.Store, dir string, m *Manifest) 
 			bad = append(bad, fmt.Sprintf("%s: %v", f.Path, err))
 			continue
 		}
-		h := crc32.New(castagnoli)
+		h := copytree.NewCRC32C()
 		n, err := io.CopyBuffer(h, r, buf)
 		r.Close()
 		switch {
@@ -141,8 +140,8 @@ func VerifyFiles(ctx context.Context, dst store.Store, dir string, m *Manifest) 
 			bad = append(bad, fmt.Sprintf("%s: %v", f.Path, err))
 		case n != f.Size:
 			bad = append(bad, fmt.Sprintf("%s: %d bytes, the manifest says %d", f.Path, n, f.Size))
-		case crcHex(h.Sum32()) != f.CRC32C:
-			bad = append(bad, fmt.Sprintf("%s: crc32c %s, the manifest says %s", f.Path, crcHex(h.Sum32()), f.CRC32C))
+		case copytree.CRC32CHex(h.Sum32()) != f.CRC32C:
+			bad = append(bad, fmt.Sprintf("%s: crc32c %s, the manifest says %s", f.Path, copytree.CRC32CHex(h.Sum32()), f.CRC32C))
 		}
 	}
 	return bad, nil

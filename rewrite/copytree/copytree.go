@@ -85,6 +85,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
 	"io/fs"
@@ -1069,6 +1070,14 @@ func castagnoli() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) }
 func crcHex(sum uint32) string {
 	return fmt.Sprintf("%08x", sum)
 }
+
+// NewCRC32C returns the checksum a copy reports and verifies every file
+// with (FileReport.CRC32C): CRC32C, Castagnoli, the one S3 stores.
+func NewCRC32C() hash.Hash32 { return crc32.New(castagnoli()) }
+
+// CRC32CHex formats a CRC32C as FileReport.CRC32C holds it: 8 lower-case
+// hex digits.
+func CRC32CHex(sum uint32) string { return crcHex(sum) }
 
 func hashHex(b []byte) string {
 	h := sha256.Sum256(b)
